@@ -1,0 +1,1 @@
+"""SQLite question log (stub: being implemented; see the issue on the curation loop)."""
