@@ -1,0 +1,7 @@
+"""The answer engine: matching, answers with citations. No Discord here."""
+
+from bot.engine.answer import Answer, Citation, FactUse, Suggestion
+from bot.engine.engine import Engine
+from bot.engine.matcher import ANSWER_THRESHOLD
+
+__all__ = ["ANSWER_THRESHOLD", "Answer", "Citation", "Engine", "FactUse", "Suggestion"]

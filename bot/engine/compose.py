@@ -1,0 +1,121 @@
+"""Building the answer people read: the entry's template filled from facts, then its sources."""
+
+from __future__ import annotations
+
+from bot.engine.answer import Answer, Citation, FactUse, Suggestion
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.model import QA, TEMPLATE_REF, Attribution, Fact
+
+
+def render_template(qa: QA, base: KnowledgeBase) -> str:
+    """Fill `{fact-id}` with the fact's value as phrased, `{fact-id.date}` with its date, `.source` with who says so."""
+
+    def fill(match: object) -> str:
+        m = match  # re.Match, typed loosely to keep the lambda-free signature short
+        fid, part = m.group(1), m.group(2)  # type: ignore[attr-defined]
+        fact = base.facts[fid]
+        if part == "date":
+            when = fact.when()
+            return when.label() if when else ""
+        if part == "source":
+            return " and ".join(base.sources[a.source].name for a in fact.sources)
+        return fact.value or ""
+
+    return TEMPLATE_REF.sub(fill, qa.answer)
+
+
+def citation(attribution: Attribution, fact: Fact, base: KnowledgeBase) -> Citation:
+    """Who said a fact, when, and the chain it reached us through."""
+    source = base.sources[attribution.source]
+    chain = [base.sources[v] for v in attribution.via]
+    date = attribution.said_on
+    if date is None:  # fall back to the nearest publication date along the chain
+        date = next((c.published for c in reversed(chain) if c.published), None) or source.published
+    return Citation(
+        source=source.name,
+        kind=source.kind.label,
+        date=date.iso() if date else "",
+        date_label=date.label() if date else "",
+        via=tuple(c.name for c in chain),
+        medium=attribution.medium or "",
+        url=source.url,
+    )
+
+
+def citations_for(fact_ids: list[str], base: KnowledgeBase) -> tuple[Citation, ...]:
+    """Distinct citations of the given facts, in order."""
+    seen: dict[tuple[str, str, tuple[str, ...]], Citation] = {}
+    for fid in fact_ids:
+        fact = base.facts[fid]
+        for attribution in fact.sources:
+            c = citation(attribution, fact, base)
+            seen.setdefault((c.source, c.date, c.via), c)
+    return tuple(seen.values())
+
+
+def fact_use(fact: Fact, base: KnowledgeBase) -> FactUse:
+    """A fact as an answer shows it."""
+    when = fact.when()
+    return FactUse(
+        id=fact.id,
+        value=fact.value or fact.statement,
+        date=when.iso() if when else "",
+        date_label=(when.label() if when else "") + (f" ({fact.date_note})" if fact.date_note else ""),
+        claimants=tuple(base.sources[a.source].name for a in fact.sources),
+    )
+
+
+def disagreements(fact_ids: list[str], base: KnowledgeBase) -> list[str]:
+    """Sentences for figures that other sources dispute and the answer does not already show."""
+    shown = set(fact_ids)
+    lines = []
+    for fid in fact_ids:
+        for other in base.facts[fid].conflicts_with:
+            if other not in shown:
+                shown.add(other)
+                o = base.facts[other]
+                who = " and ".join(base.sources[a.source].name for a in o.sources)
+                lines.append(f"Not everyone agrees: {who} says: {o.statement}")
+    return lines
+
+
+def source_line(citations: tuple[Citation, ...]) -> str:
+    """'Source: Foro Penal (human-rights group), via AFP → TASR, 1 January 2026.'"""
+    if not citations:
+        return ""
+    parts = [c.chain_text() for c in citations]
+    label = "Source" if len(parts) == 1 else "Sources"
+    return f"{label}: " + "; ".join(parts) + "."
+
+
+def compose(qa: QA, base: KnowledgeBase, question: str, confidence: float,
+            suggestions: tuple[Suggestion, ...] = (), low_confidence: bool = False) -> Answer:
+    """The full answer for one entry."""
+    fact_ids = qa.cited_facts()
+    citations = citations_for(fact_ids, base)
+    body = render_template(qa, base)
+    extra = disagreements(fact_ids, base)
+    text = "\n".join([body, *extra, source_line(citations)]).strip()
+    return Answer(
+        question=question,
+        answered=True,
+        text=text,
+        confidence=confidence,
+        entry_id=qa.id,
+        entry_question=qa.question,
+        facts=tuple(fact_use(base.facts[f], base) for f in fact_ids),
+        citations=citations,
+        suggestions=suggestions,
+        low_confidence=low_confidence,
+    )
+
+
+def decline(question: str, scope: str, confidence: float, suggestions: tuple[Suggestion, ...]) -> Answer:
+    """An honest 'I don't know', saying what the bot can answer."""
+    text = (
+        "I can't answer that from my sources, and I'd rather not guess. "
+        f"I can answer questions about {scope}. Try /timeline for the story in dates."
+    )
+    if suggestions:
+        text += "\nDid you mean: " + " · ".join(s.question for s in suggestions) + "?"
+    return Answer(question=question, answered=False, text=text, confidence=confidence, suggestions=suggestions)

@@ -1,0 +1,76 @@
+"""The answer engine: one object every front end asks."""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz, process
+
+from bot.engine.answer import Answer, Suggestion
+from bot.engine.compose import compose, decline
+from bot.engine.index import Index
+from bot.engine.matcher import ANSWER_THRESHOLD, CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
+from bot.knowledge.base import KnowledgeBase
+from bot.text import MAX_QUESTION_CHARS, fold
+
+MAX_SUGGESTIONS = 3
+
+
+class Engine:
+    """Answers questions from one loaded knowledge base. Immutable once built; safe to share."""
+
+    def __init__(self, base: KnowledgeBase) -> None:
+        self.base = base
+        self.index = Index(base)
+        self.matcher = Matcher(self.index)
+        self._questions = [qa.question for qa in base.questions.values()]
+        self._question_ids = list(base.questions)
+        self._folded_questions = [fold(q) for q in self._questions]
+        stories = base.stories
+        self.scope = stories[0].scope or stories[0].title if stories else "this story"
+
+    def answer(self, question: str) -> Answer:
+        """Answer a question as typed, or decline honestly. Never raises on any input."""
+        question = question[:MAX_QUESTION_CHARS * 4]
+        ranked = self._rank(question)
+        best = ranked[0] if ranked else None
+        if best is None or best.score < ANSWER_THRESHOLD:
+            suggestions = self._suggestions(ranked, skip=None)
+            return decline(question, self.scope, best.score if best else 0.0, suggestions)
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        low = best.score < ANSWER_THRESHOLD + CLOSE_CALL or best.score - runner_up < CLOSE_CALL
+        suggestions = self._suggestions(ranked, skip=best.entry.qa.id)
+        return compose(best.entry.qa, self.base, question, best.score, suggestions, low)
+
+    def answer_entry(self, entry_id: str, question: str | None = None) -> Answer | None:
+        """The answer of a known entry (a "did you mean" click); None if the entry is gone."""
+        qa = self.base.questions.get(entry_id)
+        if qa is None:
+            return None
+        return compose(qa, self.base, question or qa.question, 1.0)
+
+    def closest(self, question: str) -> tuple[str | None, str | None, float]:
+        """The nearest entry (id, canonical question, score), answered or not: for editors' reports."""
+        ranked = self._rank(question)
+        if not ranked:
+            return None, None, 0.0
+        best = ranked[0]
+        return best.entry.qa.id, best.entry.qa.question, round(best.score, 3)
+
+    def complete(self, typed: str, limit: int = 25) -> list[tuple[str, str]]:
+        """Known questions (entry id, question) closest to what has been typed so far, for autocomplete."""
+        typed = fold(typed[:200]).strip()
+        if not typed:
+            return list(zip(self._question_ids, self._questions, strict=True))[:limit]
+        hits = process.extract(typed, self._folded_questions, scorer=fuzz.partial_token_set_ratio,
+                               limit=limit, score_cutoff=40)
+        return [(self._question_ids[i], self._questions[i]) for _, _, i in hits]
+
+    def _rank(self, question: str) -> list[Scored]:
+        analysis = self.index.lexicon.analyse(question, known_terms=self.index.known_terms)
+        return self.matcher.rank(analysis, limit=MAX_SUGGESTIONS + 1)
+
+    def _suggestions(self, ranked: list[Scored], skip: str | None) -> tuple[Suggestion, ...]:
+        return tuple(
+            Suggestion(s.entry.qa.id, s.entry.qa.question, round(s.score, 3))
+            for s in ranked
+            if s.entry.qa.id != skip and s.score >= SUGGEST_FLOOR
+        )[:MAX_SUGGESTIONS]

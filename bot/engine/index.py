@@ -1,0 +1,138 @@
+"""The search index over Q&A entries: terms per phrasing, term weights, and what each entry can vouch for."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from bot.engine.lexicon import YEAR, Lexicon, detect_intent
+from bot.engine.places import PLACES
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.model import QA, Intent
+from bot.text import normalize
+
+_NUM = re.compile(r"\b\d+(?:\.\d+)?\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Phrasing:
+    """One way of asking an entry's question, reduced to terms."""
+
+    text: str
+    terms: frozenset[str]
+    sorted_text: str
+    """Terms sorted and joined, for rapidfuzz's character-level comparison."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedEntry:
+    """A Q&A entry as the matcher sees it."""
+
+    qa: QA
+    intent: Intent
+    phrasings: tuple[Phrasing, ...]
+    question_terms: frozenset[str]
+    """Every term of every phrasing."""
+    answer_terms: frozenset[str]
+    """Terms of the answer and of the facts it cites: weaker evidence than the phrasings."""
+    years: frozenset[str]
+    days: frozenset[str]
+    numbers: frozenset[str]
+    full_dates: frozenset[tuple[str, str]]
+    """(year, day) pairs of the day-precise facts the answer cites."""
+    key_terms: dict[str, float]
+    """Terms in at least half of the phrasings, with the share of phrasings that use them."""
+
+    @property
+    def all_terms(self) -> frozenset[str]:
+        """Every term the entry can vouch for."""
+        return self.question_terms | self.answer_terms
+
+
+class Index:
+    """Entries with an inverted index from term to entry, and inverse-document-frequency weights."""
+
+    def __init__(self, base: KnowledgeBase) -> None:
+        self.lexicon = Lexicon.build(base.synonyms)
+        for qa in base.questions.values():
+            for text in qa.phrasings():
+                self.lexicon.learn(text)
+            self.lexicon.learn(qa.answer)
+        for fact in base.facts.values():
+            self.lexicon.learn(fact.statement)
+            if fact.value:
+                self.lexicon.learn(fact.value)
+        self.lexicon.freeze()
+
+        self.entries: list[IndexedEntry] = [self._index_entry(base, qa) for qa in base.questions.values()]
+        self.by_id = {e.qa.id: i for i, e in enumerate(self.entries)}
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        for i, entry in enumerate(self.entries):
+            for term in entry.question_terms | entry.answer_terms:
+                self.postings[term].append(i)
+        n = max(len(self.entries), 1)
+        self.weights = {t: math.log(1 + n / len(ids)) for t, ids in self.postings.items()}
+        self.unknown_weight = math.log(1 + n)
+        """An unseen word weighs as much as the rarest known one: it may be what the question is about."""
+        self.known_terms = frozenset(self.postings)
+        self.place_terms = frozenset(t for name in PLACES for t in self.lexicon.analyse(name).terms)
+        self.entity_terms = self._entities(base) | self.place_terms
+        """Names of people, places and organisations: a question naming one the entry lacks is not for it."""
+
+    def _entities(self, base: KnowledgeBase) -> frozenset[str]:
+        names = [s.name for s in base.sources.values()]
+        texts = [f.statement for f in base.facts.values()] + [f.value or "" for f in base.facts.values()]
+        for text in texts:
+            for sentence in re.split(r"[.;:!?]\s+", text):
+                names += [w for w in sentence.split()[1:] if w[:1].isupper()]
+        terms: set[str] = set()
+        for name in names:
+            terms.update(self.lexicon.analyse(name).terms)
+        return frozenset(t for t in terms if not YEAR.match(t))
+
+    def _index_entry(self, base: KnowledgeBase, qa: QA) -> IndexedEntry:
+        phrasings = []
+        qterms: set[str] = set()
+        years: set[str] = set()
+        days: set[str] = set()
+        numbers: set[str] = set()
+        for text in qa.phrasings():
+            a = self.lexicon.analyse(text)
+            phrasings.append(Phrasing(text, frozenset(a.terms), " ".join(sorted(a.terms))))
+            qterms.update(a.terms)
+            years |= a.years
+            days |= a.days
+            numbers |= a.numbers
+        answer_texts = [qa.answer]
+        full_dates: set[tuple[str, str]] = set()
+        for fid in qa.cited_facts():
+            fact = base.facts[fid]
+            answer_texts += [fact.statement, fact.value or ""]
+            answer_texts += [base.sources[a.source].name for a in fact.sources]
+            for d in (fact.date, fact.as_of):
+                if d is not None:
+                    years.add(str(d.year))
+                    if d.day:
+                        days.add(f"date{d.month:02d}{d.day:02d}")
+                        full_dates.add((str(d.year), f"date{d.month:02d}{d.day:02d}"))
+            if fact.amount is not None:
+                numbers.add(f"{fact.amount:g}")
+        aterms: set[str] = set()
+        for text in answer_texts:
+            a = self.lexicon.analyse(text)
+            aterms.update(a.terms)
+            years |= a.years
+            days |= a.days
+            numbers |= {n for n in _NUM.findall(normalize(text)) if not YEAR.match(n)}
+        intent = qa.intent or detect_intent(normalize(qa.question)) or Intent.THING
+        share = {t: sum(t in p.terms for p in phrasings) / len(phrasings) for t in qterms}
+        key_terms = {t: f for t, f in share.items() if f >= 0.5}
+        return IndexedEntry(qa, intent, tuple(phrasings), frozenset(qterms), frozenset(aterms - qterms),
+                            frozenset(years), frozenset(days), frozenset(numbers), frozenset(full_dates),
+                            key_terms)
+
+    def weight(self, term: str) -> float:
+        """How much a term tells entries apart; unknown terms weigh the most."""
+        return self.weights.get(term, self.unknown_weight)

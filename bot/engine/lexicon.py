@@ -1,0 +1,305 @@
+"""Turning a question into comparable terms: dates, synonyms, typo repair, stems, intent.
+
+Everything that makes "how mnay ppl got out on new years day" look like
+"How many political prisoners were released on 1 January?" lives here, so that the
+question side and the knowledge-base side go through exactly the same steps.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import snowballstemmer
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from bot.knowledge.model import Intent
+from bot.text import normalize
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+# Function words in English and Spanish, plus chat filler. They carry no topic; intent words
+# are read before these are dropped.
+STOPWORDS = frozenset(
+    """
+    a an the and or but if then so of to in on at by for with from into onto about as than
+    is are was were be been being am do does did done doing have has had having will would
+    shall should can could may might must it its this that these those there here they them
+    their theirs he him his she her hers we us our you your yours i me my mine what which who
+    whom whose when where why how many much any some all each every other such only own same
+    too very just also still again ever yet up down out over under off per via vs
+    tell know please pls plz hey hi hello bot thanks thank ok okay lol guys anyone someone
+    like really actually exactly get got say said says article date number anti
+    el la los las un una unos unas de del al y o en por para con sin que cual cuales quien
+    quienes como cuando donde cuanto cuantos cuanta cuantas es son fue fueron ser estar esta
+    estan hay se su sus lo le les me mi mis tu tus nos hubo tras segun dijo dice esa ese eso
+    """.split()
+)
+
+# How people spell things in chat. Applied before anything else, so "wat" asks "what".
+CHAT_SPEAK = {
+    "wat": "what", "wot": "what", "wht": "what", "wen": "when", "whn": "when", "wher": "where", "hw": "how",
+    "r": "are", "u": "you", "ur": "your", "teh": "the", "da": "the", "abt": "about", "bc": "because",
+    "cuz": "because", "coz": "because", "b4": "before", "govt": "government", "gov": "government",
+    "prez": "president", "pres": "president", "ppl": "people", "thx": "thanks", "pls": "please",
+    "xq": "por que", "pq": "por que", "q": "que", "k": "que",
+}  # fmt: skip
+
+MONTHS = {
+    "january": 1, "jan": 1, "enero": 1,
+    "february": 2, "feb": 2, "febrero": 2,
+    "march": 3, "marzo": 3,
+    "april": 4, "apr": 4, "abril": 4,
+    "may": 5, "mayo": 5,
+    "june": 6, "jun": 6, "junio": 6,
+    "july": 7, "jul": 7, "julio": 7,
+    "august": 8, "aug": 8, "agosto": 8,
+    "september": 9, "sep": 9, "sept": 9, "septiembre": 9, "setiembre": 9,
+    "october": 10, "oct": 10, "octubre": 10,
+    "november": 11, "nov": 11, "noviembre": 11,
+    "december": 12, "dec": 12, "diciembre": 12,
+}  # fmt: skip
+MONTH_TOKEN = {n: f"month{n:02d}" for n in range(1, 13)}
+
+_MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
+_ORD = r"(?:st|nd|rd|th|o|ro)?"
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}}){_ORD}(?: of| de)? ({_MONTH_ALT})\b")
+_MONTH_DAY = re.compile(rf"\b({_MONTH_ALT}) (\d{{1,2}}){_ORD}\b")
+_ISO_DAY = re.compile(r"\b(\d{4}) (\d{1,2}) (\d{1,2})\b")
+_MONTH_WORD = re.compile(rf"\b({_MONTH_ALT})\b")
+YEAR = re.compile(r"^(19|20)\d\d$")
+NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+
+# Question words → what the question asks for. First match wins, so the longer phrase comes first.
+_INTENT_PATTERNS: Sequence[tuple[re.Pattern[str], Intent]] = [
+    (re.compile(p), i)
+    for p, i in [
+        (r"\bhow long\b|\bcuanto tiempo\b|\bhow many (years|months|days)\b|\bfor how long\b", Intent.DURATION),
+        (r"\bhow many\b|\bhow much\b|\bnumbers?\b|\bfigures?\b|\bcuant[oa]s?\b|\bhow (big|large)\b|\btotal\b|\btoll\b|\bcount\b", Intent.COUNT),
+        (r"\bsince when\b|\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|\bcuando\b|\bque (dia|fecha|ano|mes)\b|\bdate\b", Intent.DATE),
+        (r"\bwho\b|\bwhom\b|\bwhose\b|\bquien(es)?\b|\b(which|what) (group|organi[sz]ation|ngo|body|candidate|person|people|party|agency|outlet)\b|\baccording to\b", Intent.PERSON),
+        (r"\bwhere\b|\bdonde\b|\b(which|what) (prison|jail|state|city|place|region|country|sea|ocean|facility)\b|\ben que (carcel|prision|estado)\b", Intent.PLACE),
+        (r"\bwhy\b|\bpor que\b|\breason\b|\bwhat for\b|\bhow come\b", Intent.REASON),
+        (r"^(is|was|were|are|did|does|do|has|have|had|can|could|will|would|es|fue)\b", Intent.YESNO),
+    ]
+]
+
+
+_FUTURE = re.compile(
+    r"\b(will|gonna|going to|next|future|predict|prediction|expected to|forecast|va a|van a|proxim[oa]s?|sera|habra)\b"
+)
+
+
+def detect_intent(normalized: str) -> Intent | None:
+    """What a question asks for, from its question words; None when nothing says."""
+    for pattern, intent in _INTENT_PATTERNS:
+        if pattern.search(normalized):
+            return intent
+    return None
+
+
+def canonical_dates(normalized: str) -> str:
+    """Rewrite day dates to one token ("1st of january", "jan 1", "1 de enero" → "date0101")."""
+
+    def day_token(month_word: str, day: str) -> str:
+        d = int(day)
+        if not 1 <= d <= 31:
+            return f"{month_word} {day}"
+        return f"date{MONTHS[month_word]:02d}{d:02d}"
+
+    text = _ISO_DAY.sub(lambda m: f"{m.group(1)} date{int(m.group(2)):02d}{int(m.group(3)):02d}"
+                        if 1 <= int(m.group(2)) <= 12 else m.group(0), normalized)
+    text = _DAY_MONTH.sub(lambda m: day_token(m.group(2), m.group(1)), text)
+    text = _MONTH_DAY.sub(lambda m: day_token(m.group(1), m.group(2)), text)
+    # "may" is also a verb: only read it as a month next to a number, which the rules above did.
+    return _MONTH_WORD.sub(lambda m: m.group(1) if m.group(1) == "may" else MONTH_TOKEN[MONTHS[m.group(1)]], text)
+
+
+def stem(word: str) -> str:
+    """English stem, leaving numbers and our own date tokens alone."""
+    if word[0].isdigit() or word.startswith(("date", "month")):
+        return word
+    return str(_STEMMER.stemWord(word))
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """A question reduced to what the matcher compares."""
+
+    normalized: str
+    intent: Intent | None
+    terms: tuple[str, ...]
+    """Content terms: canonical, stemmed, stop-words removed, in order."""
+    corrected: frozenset[str] = frozenset()
+    """Terms that came from a typo repair (weighed a little less)."""
+    unknown: frozenset[str] = frozenset()
+    """Terms the base has never seen, even after repair."""
+    years: frozenset[str] = frozenset()
+    days: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
+    proper: frozenset[str] = frozenset()
+    """Unknown terms that were capitalised mid-sentence: probably a name the base does not know."""
+    future: bool = False
+    """Asks what will happen: a base of reported facts never predicts."""
+
+
+class Lexicon:
+    """Synonyms from the base plus the vocabulary every known phrasing uses."""
+
+    def __init__(self) -> None:
+        self.phrases: dict[tuple[str, ...], str] = {}
+        """A phrase, as stems → its canonical term."""
+        self.max_phrase = 1
+        self.vocabulary: set[str] = set()
+        """Every surface word the base knows (before stemming), for typo repair."""
+        self._choices: list[str] = []
+        self._repairs: dict[str, str | None] = {}
+
+    @classmethod
+    def build(cls, synonym_groups: Iterable[Sequence[str]]) -> Lexicon:
+        """Compile synonym groups: each term maps to the group's first term."""
+        lex = cls()
+        for group in synonym_groups:
+            canonical = "_".join(_stems(group[0])) or group[0]
+            for term in group:
+                key = tuple(_stems(term))
+                if key:
+                    lex.phrases[key] = canonical
+                    lex.max_phrase = max(lex.max_phrase, len(key))
+                    lex.vocabulary.update(canonical_dates(normalize(term)).split())
+        return lex
+
+    def learn(self, text: str) -> None:
+        """Add the words of a known phrasing or answer to the vocabulary used for typo repair."""
+        self.vocabulary.update(canonical_dates(normalize(text)).split())
+
+    def freeze(self) -> None:
+        """Prepare the typo-repair index once every text is learnt."""
+        self.vocabulary.update(STOPWORDS)
+        self.vocabulary.update(MONTHS)
+        self._choices = sorted(w for w in self.vocabulary if len(w) >= 3 and not w[0].isdigit())
+        self._repairs.clear()
+
+    def repair(self, word: str) -> str | None:
+        """The known word a misspelling most likely meant ("releasd" → "released"), or None."""
+        if word in self._repairs:
+            return self._repairs[word]
+        fixed = self._find_repair(word)
+        if len(self._repairs) < 100_000:  # bounded: hostile input cannot grow it forever
+            self._repairs[word] = fixed
+        return fixed
+
+    def _find_repair(self, word: str) -> str | None:
+        if len(word) < 4 or word[0].isdigit() or not self._choices or len(word) > 30:
+            return None
+        limit = 1 if len(word) <= 5 else 2
+        for candidate, _score, _i in process.extract(word, self._choices, scorer=fuzz.ratio, score_cutoff=70,
+                                                     limit=8):
+            if _acceptable_repair(word, str(candidate), limit):
+                return str(candidate)
+        return None
+
+    def substitute(self, stems: list[str]) -> list[tuple[str, bool]]:
+        """Replace known phrases by their canonical term, longest first; True marks a replaced term."""
+        out: list[tuple[str, bool]] = []
+        i = 0
+        while i < len(stems):
+            for n in range(min(self.max_phrase, len(stems) - i), 0, -1):
+                hit = self.phrases.get(tuple(stems[i : i + n]))
+                if hit is not None:
+                    out.append((hit, True))
+                    i += n
+                    break
+            else:
+                out.append((stems[i], False))
+                i += 1
+        return out
+
+    def analyse(self, text: str, *, known_terms: set[str] | frozenset[str] | None = None) -> Analysis:
+        """Reduce a question (or, with no `known_terms`, a phrasing of the base) to intent and terms."""
+        norm = " ".join(CHAT_SPEAK.get(w, w) for w in normalize(text).split())
+        words = canonical_dates(norm).split()
+        repaired: set[int] = set()
+        if known_terms is not None:  # a user's question: repair typos before reading phrases
+            for i, w in enumerate(words):
+                if w not in self.vocabulary:
+                    fixed = self.repair(w)
+                    if fixed is not None:
+                        words[i] = fixed
+                        repaired.add(i)
+            norm = " ".join(words) if repaired else norm
+        intent = detect_intent(norm)
+        capitalised = _capitalised_words(text) if known_terms is not None else set()
+        acronyms = _acronyms(text)
+        # stop-words stay in while phrases are read ("let go", "behind bars"), then leave
+        stems = [stem(w) for w in words]
+        stop_stems = {stem(w) for w in words if w in STOPWORDS}
+        surface = dict(zip(stems, words, strict=True))
+        repaired_stems = {stems[i] for i in repaired}
+        terms: list[str] = []
+        unknown: set[str] = set()
+        proper: set[str] = set()
+        years: set[str] = set()
+        days: set[str] = set()
+        numbers: set[str] = set()
+        corrected: set[str] = set()
+        for term, replaced in self.substitute(stems):
+            if not replaced and (term in stop_stems or term in STOPWORDS) and surface.get(term) not in acronyms:
+                continue  # "un" is Spanish for "a"; "UN" is the United Nations
+            if YEAR.match(term):
+                years.add(term)
+            elif term.startswith("date") and term[4:].isdigit():
+                days.add(term)
+            elif NUMBER.match(term):
+                numbers.add(term)
+            terms.append(term)
+            if term in repaired_stems:
+                corrected.add(term)
+            if known_terms is not None and term not in known_terms:
+                unknown.add(term)
+                if surface.get(term, "") in capitalised:
+                    proper.add(term)
+        proper |= {t for t in terms if t in acronyms and t in unknown}
+        return Analysis(norm, intent, tuple(terms), frozenset(corrected), frozenset(unknown),
+                        frozenset(years), frozenset(days), frozenset(numbers), frozenset(proper),
+                        future=known_terms is not None and bool(_FUTURE.search(norm)))
+
+
+def _stems(text: str) -> list[str]:
+    return [stem(w) for w in canonical_dates(normalize(text)).split()]
+
+
+def _acceptable_repair(word: str, candidate: str, limit: int) -> bool:
+    if _is_transposition(word, candidate):
+        return True  # "mnay" → "many"
+    if Levenshtein.distance(word, candidate) > limit:
+        return False
+    # In a short word, or towards a stop-word, a changed or extra letter is as likely
+    # another word ("make" is not "take", "tall" is not "all", "Iran" is not "ran"):
+    # there only a dropped letter ("wich" → "which") is read as a typo.
+    return not ((len(word) <= 5 or candidate in STOPWORDS) and len(candidate) <= len(word))
+
+
+def _is_transposition(a: str, b: str) -> bool:
+    if len(a) != len(b):
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+def _acronyms(text: str) -> set[str]:
+    """Words typed in capitals ("UN", "US", "EU"): never read as stop-words."""
+    return {w.casefold() for w in re.findall(r"\b[A-Z]{2,5}\b", text)}
+
+
+def _capitalised_words(text: str) -> set[str]:
+    """Words written with a capital not at the start of a sentence: likely names."""
+    out: set[str] = set()
+    for sentence in re.split(r"[.!?¿¡]\s*", text):
+        for w in sentence.split()[1:]:
+            w = w.strip("\"'“”‘’()[],;:")
+            if w[:1].isupper():
+                out.add(normalize(w))
+    return out

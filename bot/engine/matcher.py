@@ -1,0 +1,174 @@
+"""How a question is matched to a Q&A entry. The one place that decides.
+
+The score of an entry, in [0, 1], multiplies three things:
+
+1. **Evidence** — how much of the question the entry explains, weighing each term by how
+   rare it is across the base (an unknown word, like "Cuba" or "pizza", weighs the most):
+   coverage of the question by the entry's phrasings (answer and fact words count for less),
+   the best single phrasing's weighted overlap (Dice), and rapidfuzz's `ratio` between the
+   sorted terms of the question and of that phrasing, which forgives what stemming misses.
+2. **Intent** — a "when" question is not answered by a "how many" entry.
+3. **Consistency** — a year, a day or a figure the question names must be one the entry
+   knows: "2018", "December 31" or "150 people" never get this story's figure.
+
+The best entry answers when its score reaches ANSWER_THRESHOLD (see `Matcher`). Scores are
+not probabilities, but they were calibrated so that on the dev and held-out test questions
+nothing wrong scored above the threshold; see README "How matching works".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from bot.engine.index import Index, IndexedEntry
+from bot.engine.lexicon import Analysis
+from bot.knowledge.model import Intent
+
+ANSWER_THRESHOLD = 0.45
+"""At or above: answer. Below: decline (and suggest the closest entries)."""
+SUGGEST_FLOOR = 0.30
+"""Entries scoring at least this are offered as "did you mean"."""
+CLOSE_CALL = 0.08
+"""An answer this close to the threshold or to the runner-up is flagged low-confidence."""
+SHORTLIST = 40
+"""Entries scored in full, chosen by coverage first (keeps a 10,000-entry base fast)."""
+
+ANSWER_TERM_CREDIT = 0.25
+"""A question word found only in the answer or its facts, not in any phrasing, counts this much."""
+REPAIRED_TRUST = 0.85
+"""A word that only matches after typo repair counts this much."""
+
+W_COVERAGE, W_DICE, W_RATIO = 0.5, 0.3, 0.2
+"""How the evidence mixes coverage of the question, the best phrasing's overlap, and rapidfuzz's ratio."""
+COVERAGE_GATE = 1.0
+"""Evidence is further multiplied by coverage to this power: unexplained words sink a match."""
+KEY_TERM_PENALTY = 0.5
+"""How much an entry loses when the question lacks all of its key terms."""
+MISMATCH_FACTOR = 0.3
+"""Applied for each year, day, figure or name in the question that the entry does not know."""
+
+# How well an entry's intent answers a question's intent. Missing pairs score MISMATCH.
+MISMATCH = 0.55
+_COMPATIBLE: dict[tuple[Intent, Intent], float] = {
+    (Intent.DATE, Intent.DURATION): 0.8,
+    (Intent.DURATION, Intent.DATE): 0.8,
+    (Intent.PERSON, Intent.THING): 0.85,
+    (Intent.THING, Intent.PERSON): 0.9,
+    (Intent.PLACE, Intent.THING): 0.85,
+    (Intent.THING, Intent.PLACE): 0.9,
+    (Intent.REASON, Intent.THING): 0.85,
+    (Intent.THING, Intent.REASON): 0.9,
+    (Intent.COUNT, Intent.THING): 0.6,
+    (Intent.THING, Intent.COUNT): 0.8,
+    (Intent.THING, Intent.DATE): 0.8,
+    (Intent.DATE, Intent.THING): 0.7,
+}
+
+
+def intent_factor(question: Intent | None, entry: Intent) -> float:
+    """1.0 when the entry answers the kind of thing asked; less when it answers something else."""
+    if question is None or question == entry:
+        return 1.0
+    if question == Intent.YESNO or entry == Intent.YESNO:
+        return 0.92
+    return _COMPATIBLE.get((question, entry), MISMATCH)
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """An entry's score and why, for answers, suggestions and `misses`."""
+
+    entry: IndexedEntry
+    score: float
+    coverage: float
+    best_phrasing: str
+
+
+class Matcher:
+    """Scores every plausible entry for an analysed question."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    def rank(self, q: Analysis, limit: int = 4) -> list[Scored]:
+        """The best entries for the question, best first (scores may be below the threshold)."""
+        if not q.terms:
+            return []
+        idx = self.index
+        weights = {t: idx.weight(t) for t in set(q.terms)}
+        for t in q.proper:
+            weights[t] *= 1.5  # a name the base does not know is probably what the question is about
+        total = sum(weights.values())
+
+        coverage: dict[int, float] = defaultdict(float)
+        for term, w in weights.items():
+            # a repaired typo is weaker evidence: "arepas" is not really "areas"
+            trust = REPAIRED_TRUST if term in q.corrected else 1.0
+            for i in idx.postings.get(term, ()):
+                entry = idx.entries[i]
+                coverage[i] += trust * w * (1.0 if term in entry.question_terms else ANSWER_TERM_CREDIT)
+        if not coverage:
+            return []
+        shortlist = sorted(coverage, key=coverage.__getitem__, reverse=True)[:SHORTLIST]
+
+        scored = [self._score(q, idx.entries[i], weights, total, coverage[i] / total) for i in shortlist]
+        scored.sort(key=lambda s: s.score, reverse=True)
+        return scored[:limit]
+
+    def _score(self, q: Analysis, entry: IndexedEntry, weights: dict[str, float], total: float,
+               coverage: float) -> Scored:
+        q_sorted = " ".join(sorted(q.terms))
+        best_dice, best_ratio, best_text = 0.0, 0.0, entry.qa.question
+        for p in entry.phrasings:
+            shared = sum(weights[t] for t in weights if t in p.terms)
+            p_weight = sum(self.index.weight(t) for t in p.terms)
+            dice = 2 * shared / (total + p_weight) if total + p_weight else 0.0
+            if dice > best_dice:
+                best_dice, best_text = dice, p.text
+            best_ratio = max(best_ratio, fuzz.ratio(q_sorted, p.sorted_text) / 100)
+        intent = intent_factor(q.intent, entry.intent)
+        if q.numbers and q.numbers <= entry.numbers and q.intent in {Intent.PERSON, Intent.PLACE, Intent.DATE}:
+            intent = max(intent, 0.9)  # "who says only 61 were confirmed?": the figure is given, its source asked
+        evidence = (W_COVERAGE * coverage + W_DICE * best_dice + W_RATIO * best_ratio) * coverage**COVERAGE_GATE
+        score = (evidence * intent * self._consistency(q, entry)
+                 * self._focus(entry, weights))
+        return Scored(entry, min(score, 1.0), coverage, best_text)
+
+    def _focus(self, entry: IndexedEntry, weights: dict[str, float]) -> float:
+        """Less when the question leaves out what nearly every phrasing of the entry says.
+
+        "How many boats did the US strike?" shares "US", "strike" and "boat" with "How many
+        people died in the US strikes on boats?", but not "died", which is what that entry counts.
+        """
+        if not entry.key_terms:
+            return 1.0
+        total = missing = 0.0
+        for term, share in entry.key_terms.items():
+            w = share * self.index.weight(term)
+            total += w
+            if term not in weights:
+                missing += w
+        return 1.0 - KEY_TERM_PENALTY * (missing / total)
+
+    def _consistency(self, q: Analysis, entry: IndexedEntry) -> float:
+        """Near zero when the question names a year, day, figure, place or name the entry does not know."""
+        factor = 1.0
+        if q.years - entry.years:
+            factor *= MISMATCH_FACTOR
+        if q.days - entry.days:
+            factor *= MISMATCH_FACTOR
+        if len(q.years) == 1 and len(q.days) == 1 and entry.full_dates:
+            (year,), (day,) = q.years, q.days
+            if (year, day) not in entry.full_dates:
+                factor *= MISMATCH_FACTOR  # "New Year's Day 2025" is not 1 January 2026
+        if q.numbers - entry.numbers:
+            factor *= MISMATCH_FACTOR
+        named = {t for t in q.terms if t in self.index.entity_terms or t in q.proper}
+        if named - entry.all_terms:
+            factor *= MISMATCH_FACTOR
+        if q.future:
+            factor *= MISMATCH_FACTOR  # reported facts say what happened, never what will
+        return factor

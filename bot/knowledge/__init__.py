@@ -1,0 +1,17 @@
+"""The knowledge model and loader: no Discord here, every front end reads the same base."""
+
+from bot.knowledge.base import KnowledgeBase, Location
+from bot.knowledge.dates import PartialDate, Precision
+from bot.knowledge.loader import DEFAULT_PATH, load_base
+from bot.knowledge.problems import KnowledgeError, Problem
+
+__all__ = [
+    "DEFAULT_PATH",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "Location",
+    "PartialDate",
+    "Precision",
+    "Problem",
+    "load_base",
+]

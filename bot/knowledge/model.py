@@ -1,0 +1,235 @@
+"""The knowledge-base schema: stories, sources, facts, questions and answers, timeline events.
+
+Modelled on Wikidata statements (a value with qualifiers, a point in time and references;
+a disputed figure is several sourced values, none preferred), schema.org ClaimReview
+(claimant, claim, date, where it appeared) and TimelineJS events (a date with optional
+month and day, a headline, a text, a group).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from bot.knowledge.dates import PartialDate
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
+"""Entry ids: lower case, digits and hyphens ("jan1-released"), stable forever once published."""
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+# "{fact-id}" or "{fact-id.date}" inside an answer.
+TEMPLATE_REF = re.compile(r"\{([a-z0-9][a-z0-9-]*)(?:\.(value|date|source))?\}")
+
+
+class Entry(BaseModel):
+    """Every YAML entry: unknown fields are refused so a misspelt field is caught, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class SourceKind(StrEnum):
+    """Who a source is; the answer names it so readers can weigh the claim."""
+
+    HUMAN_RIGHTS_GROUP = "human_rights_group"
+    GOVERNMENT = "government"
+    OFFICIAL_DATA = "official_data"
+    NEWS_AGENCY = "news_agency"
+    NEWSPAPER = "newspaper"
+    POLITICAL_PARTY = "political_party"
+    POLITICIAN = "politician"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """Words for readers: "human-rights group"."""
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = {
+    SourceKind.HUMAN_RIGHTS_GROUP: "human-rights group",
+    SourceKind.GOVERNMENT: "government",
+    SourceKind.OFFICIAL_DATA: "official data",
+    SourceKind.NEWS_AGENCY: "news agency",
+    SourceKind.NEWSPAPER: "newspaper",
+    SourceKind.POLITICAL_PARTY: "political party",
+    SourceKind.POLITICIAN: "politician",
+    SourceKind.OTHER: "source",
+}
+
+
+class Topic(Entry):
+    """A thread of the story, used to group facts and filter the timeline."""
+
+    id: Id
+    label: ShortText
+
+
+class Story(Entry):
+    """One news story: what it is about and how current the base is."""
+
+    id: Id
+    title: ShortText
+    summary: Text
+    as_of: PartialDate
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
+    topics: list[Topic] = Field(min_length=1)
+    scope: Text | None = None
+    """What the bot can answer about, in one sentence, shown when it declines."""
+
+
+class Source(Entry):
+    """Someone who said something (a group, a government) or a publication that carried it."""
+
+    id: Id
+    name: ShortText
+    kind: SourceKind
+    description: Text | None = None
+    published: PartialDate | None = None
+    """For a publication: when it appeared."""
+    title: ShortText | None = None
+    url: ShortText | None = None
+    file: ShortText | None = None
+    """For a publication we hold: the source text's file name."""
+    language: str | None = None
+    via: list[Id] = []
+    """For a publication: the agencies it cites, nearest first (TASR cites AFP)."""
+
+
+class Attribution(Entry):
+    """Who claims a fact, when and how, and the chain it reached us through."""
+
+    source: Id
+    said_on: PartialDate | None = None
+    medium: ShortText | None = None
+    """How it was said: "social-media post", "announcement", "published results"."""
+    via: list[Id] = []
+    """The publications it reached us through, nearest to the claimant first: [afp, tasr]."""
+    quote: Text | None = None
+    """The claimant's own words, verbatim from the source text."""
+
+
+class Fact(Entry):
+    """One figure or claim, its value as the source phrased it, its date and who says so."""
+
+    id: Id
+    topic: Id
+    statement: Text
+    """The claim in one plain sentence, as the source supports it."""
+    value: ShortText | None = None
+    """The figure or answer exactly as phrased: "at least 87 people", "around 2,400", "Tocorón prison"."""
+    amount: float | None = None
+    """The bare number in `value`, for sorting and checks (87)."""
+    qualifier: ShortText | None = None
+    """The word the source hedges the number with: "at least", "more than", "around", "only"."""
+    date: PartialDate | None = None
+    """When the fact happened."""
+    as_of: PartialDate | None = None
+    """For a running figure: the date it was true on."""
+    date_note: ShortText | None = None
+    """How the source gives the date when it is relative or inferred ("this week")."""
+    sources: list[Attribution] = Field(min_length=1)
+    conflicts_with: list[Id] = []
+    """Facts that give a different figure for the same thing (announced 99 vs confirmed 61)."""
+    note: Text | None = None
+    """Caveats for readers and editors: discrepancies inside the source, what it does not say."""
+
+    @model_validator(mode="after")
+    def _value_keeps_its_words(self) -> Fact:
+        if self.qualifier and self.value and self.qualifier.lower() not in self.value.lower():
+            raise ValueError(
+                f"the qualifier {self.qualifier!r} must appear in the value {self.value!r}, "
+                "so the figure is never shown without it"
+            )
+        if self.amount is not None:
+            if not self.value:
+                raise ValueError("a fact with an `amount` needs a `value` that phrases it")
+            digits = re.sub(r"[,\s\u00a0]", "", self.value)
+            shown = f"{self.amount:g}"
+            if shown not in digits:
+                raise ValueError(f"the amount {shown} does not appear in the value {self.value!r}")
+        return self
+
+    def when(self) -> PartialDate | None:
+        """The date that situates the fact: when it happened, else what it is 'as of'."""
+        return self.date or self.as_of
+
+
+class Intent(StrEnum):
+    """What kind of thing a question asks for."""
+
+    COUNT = "count"
+    DATE = "date"
+    PERSON = "person"
+    PLACE = "place"
+    REASON = "reason"
+    YESNO = "yesno"
+    DURATION = "duration"
+    THING = "thing"
+
+
+class QA(Entry):
+    """A question people ask, other ways they ask it, and an answer built from facts."""
+
+    id: Id
+    topic: Id | None = None
+    question: ShortText
+    alternates: list[ShortText] = []
+    answer: Text
+    """The answer; `{fact-id}` inserts that fact's value as phrased, `{fact-id.date}` its date."""
+    facts: list[Id] = []
+    """Facts the answer relies on (those in the template are added automatically)."""
+    intent: Intent | None = None
+    """Set only when the question word misleads (inferred from the question otherwise)."""
+
+    @field_validator("alternates")
+    @classmethod
+    def _no_blank_alternates(cls, value: list[str]) -> list[str]:
+        return [v for v in value if v.strip()]
+
+    def template_refs(self) -> list[str]:
+        """Fact ids named in the answer template, in order."""
+        return [m.group(1) for m in TEMPLATE_REF.finditer(self.answer)]
+
+    def cited_facts(self) -> list[str]:
+        """All facts this answer relies on: those in the template, then the listed ones."""
+        seen: dict[str, None] = {}
+        for fid in [*self.template_refs(), *self.facts]:
+            seen.setdefault(fid, None)
+        return list(seen)
+
+    def phrasings(self) -> list[str]:
+        """The canonical question followed by its alternates."""
+        return [self.question, *self.alternates]
+
+
+class Event(Entry):
+    """A dated moment of the story for the timeline."""
+
+    id: Id
+    date: PartialDate
+    date_note: ShortText | None = None
+    title: ShortText
+    summary: ShortText
+    topic: Id
+    facts: list[Id] = []
+    sources: list[Id] = []
+
+    @model_validator(mode="after")
+    def _cites_something(self) -> Event:
+        if not self.facts and not self.sources:
+            raise ValueError("an event needs `facts` or `sources`, so readers can check it")
+        return self
+
+
+SynonymGroup = Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]], Field(min_length=2)]
+
+
+class Vocabulary(Entry):
+    """Words people use for the same thing; the first of each group is the one the base uses."""
+
+    synonyms: list[SynonymGroup] = []

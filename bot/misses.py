@@ -1,0 +1,371 @@
+"""The editors' to-do list: what the bot could not answer, near-duplicates grouped, most asked first.
+
+`python -m bot misses` reads the question log (read-only, so it is safe while the bot runs) and prints
+one group per thing people keep asking: a representative wording, its variants, how often and by how
+many people, when last, how it went wrong (declined / low confidence / not helpful) and the closest
+existing entry, so an editor can decide between "add an entry" and "add a phrasing to that entry".
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import re
+import sqlite3
+import sys
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+from rapidfuzz import fuzz, process
+
+from bot.questionlog import DEFAULT_DB_PATH, MissRow, read_miss_rows
+
+Closest = Callable[[str], tuple[str | None, str | None, float]]
+"""Given a question, the closest fact-base entry: (entry id, its question, score in 0..1)."""
+
+DEFAULT_THRESHOLD: Final = 90.0
+"""Minimum `token_sort_ratio` (0-100) on normalised text for two questions to share a group.
+
+`token_sort_ratio` ignores word order and, after normalisation, case, accents and punctuation;
+the rest is edit distance. Measured on typical questions:
+  100   "how many prisoners were freed in cuba?" / "How many prisoners were freed in Cuba"
+  97-99 the same with one typo ("prisonres", "prisoner"); 92 for "who is madruo" / "who is maduro"
+  89    "what happened to maduro" / "... machado";  89 "who is the president" / "... vice president"
+  88    "how many prisoners were freed" / "... freed in cuba";  81 "... in cuba" / "... in venezuela"
+90 keeps typos and re-orderings together while the 88-89 pairs, which are different questions,
+stay apart. Merging two different questions would hide one from the editors, whereas splitting
+one question only costs an extra line, so the threshold errs high.
+"""
+
+KINDS: Final = ("declined", "low_confidence", "not_helpful")
+"""The ways a question can be missed, in the order they are listed."""
+
+_TABLE_KINDS: Final[dict[str, str]] = {
+    "declined": "declined",
+    "low_confidence": "low-conf",
+    "not_helpful": "unhelpful",
+}
+"""Short labels so that all three fit the table's kind column ("declined+low-conf+unhelpful")."""
+_KIND_WIDTH: Final = 27
+
+_PUNCT = re.compile(r"[^\w\s]+")
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, strip accents and punctuation, collapse spaces: 'Qué pasó?' -> 'que paso'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACE.sub(" ", _PUNCT.sub(" ", without_marks).replace("_", " ")).strip()
+
+
+@dataclass(frozen=True)
+class MissGroup:
+    """Questions that are the same question, as far as the editors are concerned."""
+
+    representative: str
+    """The most frequent wording of the group's most frequent question."""
+    variants: tuple[str, ...]
+    """Every distinct wording, most frequent first (includes the representative)."""
+    count: int
+    """Miss events: each declined/low-confidence ask and each 👎 counts once."""
+    distinct_users: int
+    """Different (hashed) users; front ends without users (terminal) are not counted."""
+    last_seen: datetime
+    kinds: tuple[str, ...]
+    """Subset of ("declined", "low_confidence", "not_helpful"), in that order."""
+    closest_entry: str | None = None
+    closest_question: str | None = None
+    closest_score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-JSON form, as printed by `misses --format json`."""
+        return {
+            "representative": self.representative,
+            "variants": list(self.variants),
+            "count": self.count,
+            "distinct_users": self.distinct_users,
+            "last_seen": self.last_seen.astimezone(UTC).isoformat(),
+            "kinds": list(self.kinds),
+            "closest_entry": self.closest_entry,
+            "closest_question": self.closest_question,
+            "closest_score": None if self.closest_score is None else round(self.closest_score, 4),
+        }
+
+
+def group_misses(
+    rows: Sequence[MissRow],
+    *,
+    closest: Closest | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[MissGroup]:
+    """Group near-duplicate questions; most frequent group first (then most recent).
+
+    Leader clustering: distinct normalised questions are visited most frequent first, and each joins
+    the best-scoring existing group leader at or above `threshold`, or leads a new group. Comparing
+    with leaders only (not with every member) stops chains A~B~C from merging A with a C it does not
+    resemble. `closest` (the engine's lookup) names the nearest entry for each group; without it the
+    best entry the engine reported when the question was asked is used.
+    """
+    by_key: dict[str, list[MissRow]] = {}
+    for row in rows:
+        by_key.setdefault(normalise(row.question), []).append(row)
+
+    def weight(key: str) -> tuple[int, datetime, str]:
+        members = by_key[key]
+        return (len(members), max(r.at for r in members), key)
+
+    leaders: list[str] = []
+    members_of: dict[str, list[str]] = {}
+    for key in sorted(by_key, key=weight, reverse=True):
+        match = process.extractOne(key, leaders, scorer=fuzz.token_sort_ratio, score_cutoff=threshold)
+        if match is None:
+            leaders.append(key)
+            members_of[key] = [key]
+        else:
+            members_of[match[0]].append(key)
+
+    groups = [
+        _make_group(leader, [r for k in members_of[leader] for r in by_key[k]], by_key, closest)
+        for leader in leaders
+    ]
+    groups.sort(key=lambda g: (-g.count, -g.last_seen.timestamp(), g.representative))
+    return groups
+
+
+def _make_group(
+    leader: str, rows: list[MissRow], by_key: dict[str, list[MissRow]], closest: Closest | None
+) -> MissGroup:
+    wordings = Counter(r.question.strip() for r in rows)
+    latest: dict[str, datetime] = {}
+    for r in rows:
+        text = r.question.strip()
+        latest[text] = max(latest.get(text, r.at), r.at)
+    # Most frequent first, then most recent, then alphabetical: stable output for the same log.
+    variants = sorted(wordings, key=lambda w: (-wordings[w], -latest[w].timestamp(), w))
+    leader_wordings = Counter(r.question.strip() for r in by_key[leader])
+    representative = min(leader_wordings, key=lambda w: (-leader_wordings[w], -latest[w].timestamp(), w))
+    kinds = tuple(k for k in KINDS if any(r.kind == k for r in rows))
+    users = {r.user_hash for r in rows if r.user_hash}
+
+    entry: str | None
+    entry_question: str | None
+    score: float | None
+    if closest is not None:
+        entry, entry_question, score = closest(representative)
+    else:
+        # The engine's own best guess when the question was asked, the most confident one.
+        known = [r for r in rows if r.best_entry is not None]
+        best = max(known, key=lambda r: (r.confidence or 0.0, r.at), default=None)
+        entry = best.best_entry if best else None
+        entry_question = best.best_question if best else None
+        score = best.confidence if best else None
+
+    return MissGroup(
+        representative=representative,
+        variants=tuple(variants),
+        count=len(rows),
+        distinct_users=len(users),
+        last_seen=max(r.at for r in rows),
+        kinds=kinds,
+        closest_entry=entry,
+        closest_question=entry_question,
+        closest_score=score,
+    )
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())  # a multi-line question must not break the table
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_table(groups: Sequence[MissGroup], *, width: int = 60) -> str:
+    """Fixed-width text for a terminal: one line per group, a second line for variants and entry."""
+    if not groups:
+        return "No misses: every logged question was answered.\n"
+    header = (
+        f"{'#':>3}  {'Count':>5}  {'Users':>5}  {'Last seen (UTC)':<16}  {'Kind':<{_KIND_WIDTH}}  Question"
+    )
+    lines = [header, "-" * (len(header) + width - len("Question"))]
+    indent = " " * (3 + 2 + 5 + 2 + 5 + 2 + 16 + 2 + _KIND_WIDTH + 2)
+    for n, group in enumerate(groups, 1):
+        kinds = "+".join(_TABLE_KINDS[k] for k in group.kinds)
+        seen = group.last_seen.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        lines.append(
+            f"{n:>3}  {group.count:>5}  {group.distinct_users:>5}  {seen:<16}  {kinds:<{_KIND_WIDTH}}  "
+            f"{_clip(group.representative, width)}"
+        )
+        details: list[str] = []
+        if len(group.variants) > 1:
+            details.append(f"{len(group.variants)} wordings")
+        if group.closest_entry:
+            score = f" {group.closest_score:.2f}" if group.closest_score is not None else ""
+            details.append(f"closest: {group.closest_entry}{score}")
+        if details:
+            lines.append(indent + _clip(" · ".join(details), width))
+        if group.closest_question:
+            lines.append(indent + _clip(f'"{group.closest_question}"', width))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(groups: Sequence[MissGroup]) -> str:
+    """A JSON array of groups (see `MissGroup.to_json`)."""
+    return json.dumps([g.to_json() for g in groups], indent=2, ensure_ascii=False) + "\n"
+
+
+CSV_COLUMNS: Final = (
+    "representative",
+    "count",
+    "distinct_users",
+    "last_seen",
+    "kinds",
+    "variants",
+    "closest_entry",
+    "closest_question",
+    "closest_score",
+)
+
+
+def render_csv(groups: Sequence[MissGroup]) -> str:
+    """CSV with a header row; list cells are joined with ' | ' (kinds, variants) for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for g in groups:
+        writer.writerow(
+            [
+                g.representative,
+                g.count,
+                g.distinct_users,
+                g.last_seen.astimezone(UTC).isoformat(),
+                " | ".join(g.kinds),
+                " | ".join(g.variants),
+                g.closest_entry or "",
+                g.closest_question or "",
+                "" if g.closest_score is None else f"{g.closest_score:.4f}",
+            ]
+        )
+    return out.getvalue()
+
+
+RENDERERS: Final[dict[str, Callable[[Sequence[MissGroup]], str]]] = {
+    "table": render_table,
+    "json": render_json,
+    "csv": render_csv,
+}
+
+# --- CLI -----------------------------------------------------------------------------------------
+
+_EPILOG = """\
+examples:
+  python -m bot misses                          the 20 most frequent misses, all time
+  python -m bot misses --since 7d --limit 50    the last week
+  python -m bot misses --since 2026-01-01 --format csv > misses.csv
+
+--since takes a date or date-time (UTC unless it has an offset) or N days ago as "Nd".
+"""
+
+
+def parse_since(text: str, *, now: datetime | None = None) -> datetime:
+    """'2026-01-05', '2026-01-05T14:00', '2026-01-05T14:00+01:00' or '7d' (7 days ago), as UTC."""
+    value = text.strip()
+    days = re.fullmatch(r"(\d+)\s*d", value, flags=re.IGNORECASE)
+    if days:
+        return (now or datetime.now(UTC)) - timedelta(days=int(days.group(1)))
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date, date-time or 'Nd': {text!r}") from exc
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (no limit) or more")
+    return value
+
+
+def add_misses_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `misses` sub-command; the caller dispatches to `run_misses(args, closest=...)`."""
+    parser = subparsers.add_parser(
+        "misses",
+        help="list what the bot could not answer, grouped, most asked first",
+        # Pre-wrapped: RawDescriptionHelpFormatter keeps the epilog's layout, and this text with it.
+        description=(
+            "List declined, low-confidence and 'not helpful' questions from the question log,\n"
+            "near-duplicates grouped, with the closest existing entry: the editors' to-do list."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--since", type=parse_since, metavar="DATE", help="only misses since DATE")
+    parser.add_argument(
+        "--limit", type=_positive_int, default=20, metavar="N", help="show the N biggest groups (0: all)"
+    )
+    parser.add_argument("--format", choices=sorted(RENDERERS), default="table", help="output format")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=DEFAULT_DB_PATH,
+        metavar="PATH",
+        help=f"question log (default {DEFAULT_DB_PATH})",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        metavar="0-100",
+        help=f"similarity needed to group two questions (default {DEFAULT_THRESHOLD:g})",
+    )
+
+
+def run_misses(
+    args: argparse.Namespace,
+    closest: Closest | None = None,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run `misses`; returns the exit code. `closest` is the engine's nearest-entry lookup, if loaded."""
+    stdout = out if out is not None else sys.stdout
+    stderr = err if err is not None else sys.stderr
+    fmt: str = getattr(args, "format", "table")
+    db = Path(getattr(args, "db", None) or DEFAULT_DB_PATH)
+    since: datetime | None = getattr(args, "since", None)
+    limit: int = getattr(args, "limit", 20)
+    threshold: float = getattr(args, "threshold", DEFAULT_THRESHOLD)
+
+    if not db.exists():
+        message = f"No questions logged yet ({db} does not exist)."
+        if fmt == "table":
+            print(message, file=stdout)
+        else:
+            # Machine formats still get a valid, empty document on stdout.
+            print(message, file=stderr)
+            stdout.write(RENDERERS[fmt]([]))
+        return 0
+    try:
+        rows = read_miss_rows(db, since)
+    except sqlite3.Error as exc:
+        print(f"Cannot read the question log {db}: {exc}", file=stderr)
+        return 1
+
+    groups = group_misses(rows, closest=closest, threshold=threshold)
+    if limit:
+        groups = groups[:limit]
+    stdout.write(RENDERERS[fmt](groups))
+    return 0

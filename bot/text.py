@@ -1,0 +1,47 @@
+"""Text normalisation shared by the loader, the engine and the reports.
+
+Questions arrive as people type them in Discord: any case, accents or none, curly quotes,
+zero-width and bidirectional marks, "2,400" or "2400". Everything is folded the same way
+before two strings are compared.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_QUESTION_CHARS = 500
+"""Longer input is cut: no real question needs more, and matching time stays bounded."""
+
+_THOUSANDS = re.compile(r"(?<=\d)[,.\u00a0\u202f'’](?=\d{3}\b)")
+_NON_WORD = re.compile(r"[^\w]+")
+_APOSTROPHE_S = re.compile(r"(\w)['’]s\b")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, compatibility-normalised text with control and format characters removed."""
+    text = unicodedata.normalize("NFKD", text)
+    kept = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "Mn":  # combining accents: "Tocorón" → "Tocoron"
+            continue
+        if cat in {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}:  # controls, zero-width and bidi marks
+            kept.append(" ")
+            continue
+        kept.append(ch)
+    return "".join(kept).casefold()
+
+
+def normalize(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
+    """Fold `text` and reduce it to words separated by single spaces ("2,400" → "2400", "Maduro's" → "maduro")."""
+    text = fold(text[: limit * 2])[:limit]
+    text = _THOUSANDS.sub("", text)
+    text = _APOSTROPHE_S.sub(r"\1", text)
+    text = text.replace("_", " ")
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def tokens(text: str) -> list[str]:
+    """Words of the normalised text."""
+    return normalize(text).split()

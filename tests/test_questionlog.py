@@ -1,0 +1,420 @@
+"""The question log: storage, privacy, feedback dedupe, durability on SIGTERM, faults, retention."""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.questionlog import SCHEMA_VERSION, Origin, QuestionLog, install_signal_flush
+
+REPO = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+DISCORD = Origin("discord", guild_id=10, channel_id=20, user_id=111)
+
+MakeLog = Callable[..., QuestionLog]
+
+
+class Clock:
+    """A settable clock, so timestamps and retention are exact."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def make_log(tmp_path: Path) -> Iterator[MakeLog]:
+    """Build logs that are always closed at the end of the test."""
+    logs: list[QuestionLog] = []
+
+    def make(path: Path | None = None, **kwargs: object) -> QuestionLog:
+        kwargs.setdefault("salt", "test-salt")
+        qlog = QuestionLog(path or tmp_path / "data" / "questions.sqlite3", **kwargs)  # type: ignore[arg-type]
+        logs.append(qlog)
+        return qlog
+
+    yield make
+    for qlog in logs:
+        qlog.close()
+
+
+def ask(qlog: QuestionLog, question: str, outcome: str = "declined", origin: Origin = DISCORD) -> None:
+    qlog.record_question(
+        question,
+        origin,
+        outcome=outcome,
+        confidence={"answered": 0.9, "low_confidence": 0.55, "declined": 0.2}[outcome],
+        best_entry="prisoners-freed",
+        best_question="How many prisoners were freed?",
+    )
+
+
+def count_rows(path: Path, table: str = "questions") -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "bot.questionlog" and r.levelno >= logging.ERROR]
+
+
+# --- storage -------------------------------------------------------------------------------------
+
+
+def test_creates_parent_dirs_wal_and_schema_version(make_log: MakeLog, tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "q.sqlite3"
+    qlog = make_log(path)
+    assert qlog.open()
+    ask(qlog, "hello?")
+    qlog.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    # Reopening an up-to-date file migrates nothing and keeps the rows.
+    again = make_log(path)
+    assert again.open()
+    assert again.stats().declined == 1
+
+
+def test_stats_counts(make_log: MakeLog) -> None:
+    qlog = make_log()
+    ask(qlog, "Who was released?", "answered", Origin("discord", user_id=1))
+    ask(qlog, "Who was released?", "answered", Origin("discord", user_id=2))
+    ask(qlog, "when do elections happen", "low_confidence", Origin("discord", user_id=1))
+    ask(qlog, "What is the weather?", "declined", Origin("terminal"))
+    ask(qlog, "what is the weather?", "declined", Origin("discord", user_id=3))
+    for user, helpful in ((1, True), (2, True), (3, False)):
+        assert qlog.record_feedback(
+            message_id=99,
+            question="Who was released?",
+            entry_id="released",
+            helpful=helpful,
+            origin=Origin("discord", user_id=user),
+        )
+    qlog.flush()
+    stats = qlog.stats()
+    assert (stats.answered, stats.low_confidence, stats.declined) == (2, 1, 2)
+    assert (stats.helpful, stats.not_helpful) == (2, 1)
+    assert stats.total == 5
+    assert stats.distinct_users == 3
+    assert stats.top_misses[0][1] == 2  # the two weather questions, case-insensitively
+    assert stats.top_misses[0][0].lower() == "what is the weather?"
+
+
+def test_user_id_is_stored_only_as_salted_hash(make_log: MakeLog, tmp_path: Path) -> None:
+    user_id = 123456789012345678
+    qlog = make_log(tmp_path / "a.sqlite3", salt="one")
+    ask(qlog, "q", origin=Origin("discord", user_id=user_id))
+    qlog.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("a.sqlite3*"))
+    assert str(user_id).encode() not in raw
+    with sqlite3.connect(tmp_path / "a.sqlite3") as conn:
+        (stored,) = conn.execute("SELECT user_hash FROM questions").fetchone()
+    assert stored == qlog.user_hash(user_id)
+    # The salt matters: another salt gives another hash.
+    assert make_log(tmp_path / "b.sqlite3", salt="two").user_hash(user_id) != stored
+
+
+def test_close_writes_everything_queued(make_log: MakeLog, tmp_path: Path) -> None:
+    path = tmp_path / "q.sqlite3"
+    qlog = make_log(path)
+    for i in range(1000):
+        ask(qlog, f"question {i}")
+    qlog.close()
+    assert count_rows(path) == 1000
+    # After close, recording is a silent no-op.
+    ask(qlog, "too late")
+    assert count_rows(path) == 1000
+
+
+def test_unknown_outcome_is_ignored_not_raised(make_log: MakeLog) -> None:
+    qlog = make_log()
+    qlog.record_question("q", DISCORD, outcome="maybe", confidence=0.1, best_entry=None, best_question=None)
+    qlog.flush()
+    assert qlog.healthy
+    assert qlog.stats().total == 0
+
+
+# --- feedback ------------------------------------------------------------------------------------
+
+
+def test_feedback_is_stored_once_per_message_and_user(make_log: MakeLog, tmp_path: Path) -> None:
+    qlog = make_log(tmp_path / "q.sqlite3")
+    vote = {"message_id": 5, "question": "q", "entry_id": "e", "helpful": False}
+    assert qlog.record_feedback(origin=DISCORD, **vote) is True  # type: ignore[arg-type]
+    assert qlog.record_feedback(origin=DISCORD, **vote) is False  # type: ignore[arg-type]
+    other_user = Origin("discord", 10, 20, user_id=222)
+    assert qlog.record_feedback(origin=other_user, **vote) is True  # type: ignore[arg-type]
+    assert qlog.record_feedback(origin=DISCORD, **{**vote, "message_id": 6}) is True  # type: ignore[arg-type]
+    qlog.close()
+    assert count_rows(tmp_path / "q.sqlite3", "feedback") == 3
+
+
+async def test_feedback_async_does_not_block_and_dedupes(make_log: MakeLog) -> None:
+    qlog = make_log()
+    kwargs = {"message_id": 7, "question": "q", "entry_id": None, "helpful": True, "origin": DISCORD}
+    assert await qlog.record_feedback_async(**kwargs) is True  # type: ignore[arg-type]
+    assert await qlog.record_feedback_async(**kwargs) is False  # type: ignore[arg-type]
+
+
+# --- misses source -------------------------------------------------------------------------------
+
+
+def test_rows_for_misses_and_since(make_log: MakeLog) -> None:
+    clock = Clock()
+    qlog = make_log(now=clock)
+    ask(qlog, "answered one", "answered")
+    ask(qlog, "old declined")
+    clock.now = T0 + timedelta(days=2)
+    ask(qlog, "unsure one", "low_confidence")
+    qlog.record_feedback(message_id=1, question="bad answer", entry_id="e", helpful=False, origin=DISCORD)
+    qlog.record_feedback(message_id=2, question="good answer", entry_id="e", helpful=True, origin=DISCORD)
+    qlog.flush()
+    rows = qlog.rows_for_misses()
+    assert [(r.question, r.kind) for r in rows] == [
+        ("old declined", "declined"),
+        ("unsure one", "low_confidence"),
+        ("bad answer", "not_helpful"),
+    ]
+    assert rows[0].at == T0
+    assert rows[0].user_hash == qlog.user_hash(DISCORD.user_id)
+    assert [r.question for r in qlog.rows_for_misses(T0 + timedelta(days=1))] == ["unsure one", "bad answer"]
+
+
+def test_reading_a_missing_log_is_empty(tmp_path: Path) -> None:
+    qlog = QuestionLog(tmp_path / "nothing.sqlite3", salt="s")
+    assert qlog.rows_for_misses() == []
+    assert qlog.stats().total == 0
+    assert not (tmp_path / "nothing.sqlite3").exists()  # reading never creates it
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+
+def test_retention_purges_on_open_and_on_demand(make_log: MakeLog, tmp_path: Path) -> None:
+    path = tmp_path / "q.sqlite3"
+    clock = Clock(T0)
+    qlog = make_log(path, now=clock, retention_days=30)
+    ask(qlog, "day 0")
+    qlog.record_feedback(message_id=1, question="day 0", entry_id=None, helpful=False, origin=DISCORD)
+    clock.now = T0 + timedelta(days=20)
+    ask(qlog, "day 20")
+    clock.now = T0 + timedelta(days=31)  # day 0 is now 31 days old
+    assert qlog.purge_expired() == 2  # the question and the feedback
+    assert [r.question for r in qlog.rows_for_misses()] == ["day 20"]
+    qlog.close()
+
+    # A later start purges on open.
+    reopened = make_log(path, now=Clock(T0 + timedelta(days=51)), retention_days=30)
+    assert reopened.open()
+    assert count_rows(path) == 0
+
+
+def test_retention_off_keeps_everything(make_log: MakeLog) -> None:
+    clock = Clock(T0)
+    qlog = make_log(now=clock, retention_days=None)
+    ask(qlog, "ancient")
+    clock.now = T0 + timedelta(days=10_000)
+    assert qlog.purge_expired() == 0
+    qlog.flush()
+    assert len(qlog.rows_for_misses()) == 1
+
+
+# --- durability ----------------------------------------------------------------------------------
+
+_CHILD = textwrap.dedent(
+    """
+    import signal, sys
+    from pathlib import Path
+    from bot.questionlog import Origin, QuestionLog, install_signal_flush
+
+    log = QuestionLog(Path(sys.argv[1]), salt="s")
+    log.open()
+    install_signal_flush(log)
+    for i in range(int(sys.argv[2])):
+        log.record_question(f"q{i}", Origin("terminal"), outcome="declined", confidence=0.1,
+                            best_entry=None, best_question=None)
+    print("ready", flush=True)
+    while True:
+        signal.pause()
+    """
+)
+
+
+def test_survives_sigterm_right_after_recording(tmp_path: Path) -> None:
+    path = tmp_path / "q.sqlite3"
+    n = 2000  # enough that some are still queued when the signal lands
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(path), str(n)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None
+        readable, _, _ = select.select([proc.stdout], [], [], 15)
+        assert readable, "child never became ready"
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read() if proc.stderr else ""
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+    assert count_rows(path) == n
+
+
+def test_install_signal_flush_chains_to_previous_handler(make_log: MakeLog) -> None:
+    qlog = make_log()
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGUSR1, lambda signum, frame: seen.append(signum))
+    try:
+        install_signal_flush(qlog, (signal.SIGUSR1,))
+        ask(qlog, "q")
+        os.kill(os.getpid(), signal.SIGUSR1)
+        assert seen == [signal.SIGUSR1]
+        assert qlog.stats().declined == 1  # closed, hence written
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+
+# --- faults --------------------------------------------------------------------------------------
+
+
+def assert_disabled_quietly(qlog: QuestionLog, caplog: pytest.LogCaptureFixture) -> None:
+    """Unhealthy, one error line, and every call afterwards a silent no-op."""
+    assert not qlog.healthy
+    assert qlog.last_error
+    ask(qlog, "after the fault")
+    assert (
+        qlog.record_feedback(message_id=1, question="q", entry_id=None, helpful=True, origin=DISCORD) is False
+    )
+    assert qlog.purge_expired() == 0
+    qlog.flush()
+    qlog.close()
+    assert len(errors(caplog)) == 1, [r.getMessage() for r in errors(caplog)]
+
+
+def test_corrupt_file_is_moved_aside_and_a_new_log_started(
+    make_log: MakeLog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "q.sqlite3"
+    garbage = b"this is not a database, but someone's data\x00\xff" * 200
+    path.write_bytes(garbage)
+    qlog = make_log(path, now=Clock(T0))
+    with caplog.at_level(logging.ERROR, logger="bot.questionlog"):
+        assert qlog.open()
+        ask(qlog, "still recorded")
+        qlog.close()
+    (moved,) = tmp_path.glob("q.sqlite3.corrupt-*")
+    assert moved.name == "q.sqlite3.corrupt-20260110T120000Z"
+    assert moved.read_bytes() == garbage  # nothing lost
+    assert qlog.healthy
+    assert qlog.last_error is not None and "corrupt" in qlog.last_error
+    assert len(errors(caplog)) == 1
+    assert str(moved) in errors(caplog)[0].getMessage()
+    assert count_rows(path) == 1
+
+
+def _unwritable_location(tmp_path: Path) -> Path:
+    """A database path in a read-only directory; as root chmod does not stop writes, so then use a
+    path whose parent is a regular file, which no user can create anything under."""
+    ro = tmp_path / "readonly"
+    ro.mkdir()
+    ro.chmod(0o555)
+    probe = ro / "probe"
+    try:
+        probe.touch()
+    except OSError:
+        return ro / "q.sqlite3"
+    probe.unlink()
+    ro.chmod(0o755)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    return blocker / "q.sqlite3"
+
+
+def test_read_only_location_disables_quietly(
+    make_log: MakeLog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    qlog = make_log(_unwritable_location(tmp_path))
+    with caplog.at_level(logging.ERROR, logger="bot.questionlog"):
+        assert qlog.open() is False
+        assert_disabled_quietly(qlog, caplog)
+    (tmp_path / "readonly").chmod(0o755)  # let pytest clean up
+
+
+def test_path_that_is_a_directory_disables_quietly(
+    make_log: MakeLog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "q.sqlite3"
+    path.mkdir()
+    qlog = make_log(path)
+    with caplog.at_level(logging.ERROR, logger="bot.questionlog"):
+        ask(qlog, "lazily opened")  # no open(): the first record opens, and must not raise
+        qlog.flush()
+        assert_disabled_quietly(qlog, caplog)
+    assert "directory" in (qlog.last_error or "")
+    assert path.is_dir() and not any(path.iterdir())
+
+
+@pytest.mark.parametrize("retention_days", [None, 30], ids=["locked-on-write", "locked-on-open"])
+def test_locked_database_disables_quietly(
+    make_log: MakeLog,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    retention_days: int | None,
+) -> None:
+    path = tmp_path / "q.sqlite3"
+    first = make_log(path)
+    assert first.open()
+    first.close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    try:
+        qlog = make_log(path, busy_timeout=0.05, retention_days=retention_days)
+        with caplog.at_level(logging.ERROR, logger="bot.questionlog"):
+            # With retention, the purge at open needs the lock; without, the first write does.
+            assert qlog.open() is (retention_days is None)
+            ask(qlog, "q")
+            qlog.flush()
+            assert_disabled_quietly(qlog, caplog)
+        assert "locked" in (qlog.last_error or "")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert count_rows(path) == 0
+
+
+def test_newer_schema_is_not_touched(
+    make_log: MakeLog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "q.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    qlog = make_log(path)
+    with caplog.at_level(logging.ERROR, logger="bot.questionlog"):
+        assert qlog.open() is False
+        assert_disabled_quietly(qlog, caplog)
+    assert "newer" in (qlog.last_error or "")
+
+
+def test_empty_salt_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="salt"):
+        QuestionLog(tmp_path / "q.sqlite3", salt="")
