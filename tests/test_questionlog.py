@@ -269,10 +269,13 @@ def test_survives_sigterm_right_after_recording(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         readable, _, _ = select.select([proc.stdout], [], [], 15)
-        assert readable, "child never became ready"
-        assert proc.stdout.readline().strip() == "ready", proc.stderr.read() if proc.stderr else ""
+        line = proc.stdout.readline() if readable else "(timed out)"
+        if line.strip() != "ready":
+            proc.kill()
+            pytest.fail(f"child not ready: {line!r}; stderr: {proc.communicate(timeout=5)[1]}")
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=15) == 128 + signal.SIGTERM
+        _, stderr = proc.communicate(timeout=15)
+        assert proc.returncode == 128 + signal.SIGTERM, f"exit {proc.returncode}; stderr: {stderr}"
     finally:
         if proc.poll() is None:
             proc.kill()

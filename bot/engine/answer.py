@@ -23,6 +23,8 @@ class Citation:
     medium: str = ""
     """How the claimant said it (e.g. "social-media post"), when known."""
     url: str | None = None
+    reported: bool = False
+    """True when `date` is the report's date because the source gives no date for the claim itself."""
 
     def chain_text(self) -> str:
         """One line: 'Foro Penal (human-rights group), 25 December 2025, via AFP → TASR'."""
@@ -30,7 +32,7 @@ class Citation:
         if self.medium:
             head += f", {self.medium}"
         if self.date_label:
-            head += f", {self.date_label}"
+            head += f", reported {self.date_label}" if self.reported else f", {self.date_label}"
         if self.via:
             head += ", via " + " → ".join(self.via)
         return head
@@ -85,6 +87,7 @@ class Answer:
                     "date": c.date,
                     "via": list(c.via),
                     "medium": c.medium,
+                    "reported": c.reported,
                 }
                 for c in self.citations
             ],

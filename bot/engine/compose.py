@@ -29,7 +29,8 @@ def citation(attribution: Attribution, fact: Fact, base: KnowledgeBase) -> Citat
     source = base.sources[attribution.source]
     chain = [base.sources[v] for v in attribution.via]
     date = attribution.said_on
-    if date is None:  # fall back to the nearest publication date along the chain
+    reported = date is None
+    if date is None:  # fall back to the date of the report that carried it
         date = next((c.published for c in reversed(chain) if c.published), None) or source.published
     return Citation(
         source=source.name,
@@ -39,6 +40,7 @@ def citation(attribution: Attribution, fact: Fact, base: KnowledgeBase) -> Citat
         via=tuple(c.name for c in chain),
         medium=attribution.medium or "",
         url=source.url,
+        reported=reported and date is not None,
     )
 
 
@@ -94,6 +96,7 @@ def compose(qa: QA, base: KnowledgeBase, question: str, confidence: float,
     fact_ids = qa.cited_facts()
     citations = citations_for(fact_ids, base)
     body = render_template(qa, base)
+    body = body[:1].upper() + body[1:]  # a sentence may open with a value: "at least 87 people"
     extra = disagreements(fact_ids, base)
     text = "\n".join([body, *extra, source_line(citations)]).strip()
     return Answer(

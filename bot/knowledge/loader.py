@@ -47,7 +47,7 @@ def load_base(path: Path | str | None = None) -> KnowledgeBase:
         problems.extend(cross_check(base))
     if problems:
         raise KnowledgeError(problems)
-    base.events.sort(key=lambda e: (e.date, e.id))
+    base.events.sort(key=lambda e: e.date)  # stable: same-day events keep the editors' order
     return base
 
 

@@ -16,9 +16,20 @@ import yaml
 from bot.knowledge.problems import Problem
 
 try:  # the libyaml C parser is much faster; fall back to pure Python when it is absent
-    from yaml import CSafeLoader as SafeLoader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+
+class SafeLoader(_BaseLoader):
+    """The safe loader, minus YAML's own date parsing: dates stay text for PartialDate to read,
+    so "2025-02-30" becomes an editor's error message instead of a crash, and "2024-07" and
+    "2024-07-28" are read the same way."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    }
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
@@ -39,22 +50,23 @@ class ParsedFile:
         node = self.root
         line = node.start_mark.line + 1 if node is not None else None
         for key in keys:
-            child = _child(node, key)
-            if child is None:
+            found = _child(node, key)
+            if found is None:
                 break
-            node = child
-            line = node.start_mark.line + 1
+            marker, node = found
+            line = marker.start_mark.line + 1
         return line
 
 
-def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
+def _child(node: yaml.Node | None, key: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+    """(the node whose line names it, the value): a mapping key's own line, a list item's line."""
     if isinstance(node, yaml.MappingNode) and isinstance(key, str):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return v
+                return k, v
     if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-        child: yaml.Node = node.value[key]
-        return child
+        item: yaml.Node = node.value[key]
+        return item, item
     return None
 
 
@@ -97,7 +109,10 @@ def read_yaml(path: Path, display: str) -> ParsedFile:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
         what = exc.problem or exc.context or "invalid YAML"
-        return fail(f"YAML syntax error at {where}: {what}. Check indentation, colons and quotes.",
+        started = ""
+        if exc.context and exc.context_mark and mark and exc.context_mark.line != mark.line:
+            started = f" ({exc.context}, which starts on line {exc.context_mark.line + 1})"
+        return fail(f"YAML syntax error at {where}: {what}{started}. Check indentation, colons and quotes.",
                     mark.line + 1 if mark else None)
     except yaml.YAMLError as exc:
         return fail(f"YAML error: {exc}")

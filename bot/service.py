@@ -1,0 +1,104 @@
+"""The running bot's state: the working engine, its safe reload, and the question log.
+
+Front ends (Discord, terminal) ask through `FactService`, so a reload can swap the engine
+between two questions without either of them noticing: a question is answered entirely by
+the engine it started with, old or new, never by a half-built one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.engine import Answer, Engine
+from bot.knowledge import KnowledgeError, Problem, load_base
+from bot.questionlog import Origin, QuestionLog
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadResult:
+    """What a reload did: on failure nothing changed and `problems` says why."""
+
+    ok: bool
+    summary: str
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class FactService:
+    """Answers questions from the current engine and logs what it could not answer."""
+
+    def __init__(self, engine: Engine, knowledge_path: Path | None = None, questions: QuestionLog | None = None):
+        self._engine = engine
+        self.knowledge_path = knowledge_path
+        self.questions = questions
+        self._reload_lock = threading.Lock()
+        self.loaded_at = time.time()
+
+    @classmethod
+    def load(cls, knowledge_path: Path | None = None, questions: QuestionLog | None = None) -> FactService:
+        """Load the base (raising KnowledgeError with every problem) and build the engine."""
+        return cls(Engine(load_base(knowledge_path)), knowledge_path, questions)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine answering now. Read it once per question."""
+        return self._engine
+
+    def ask(self, question: str, origin: Origin) -> Answer:
+        """Answer, and log the question when the bot declined or was unsure."""
+        answer = self._engine.answer(question)
+        self.record(answer, origin)
+        return answer
+
+    def record(self, answer: Answer, origin: Origin) -> None:
+        """Log a question's outcome; never raises (logging degrades, answering does not)."""
+        if self.questions is None:
+            return
+        if not answer.answered:
+            outcome = "declined"
+        elif answer.low_confidence:
+            outcome = "low_confidence"
+        else:
+            outcome = "answered"
+        best_entry, best_question = answer.entry_id, answer.entry_question
+        if best_entry is None and answer.suggestions:
+            best_entry, best_question = answer.suggestions[0].entry_id, answer.suggestions[0].question
+        try:
+            self.questions.record_question(
+                answer.question, origin, outcome=outcome, confidence=answer.confidence,
+                best_entry=best_entry, best_question=best_question,
+            )
+        except Exception:  # the log must never take answering down with it
+            log.exception("could not log a question")
+
+    def reload(self) -> ReloadResult:
+        """Load and validate the base again; swap it in only if it is entirely valid."""
+        started = time.perf_counter()
+        with self._reload_lock:
+            try:
+                engine = Engine(load_base(self.knowledge_path))
+            except KnowledgeError as exc:
+                log.warning("reload refused, still answering from the working base:\n%s", exc.report())
+                return ReloadResult(False, f"Reload refused: {len(exc.problems)} problem(s); nothing changed.",
+                                    exc.problems, time.perf_counter() - started)
+            except Exception as exc:  # a bug must not replace a working base either
+                log.exception("reload failed")
+                problem = Problem(str(self.knowledge_path or "knowledge"), None, None, f"unexpected error: {exc}")
+                return ReloadResult(False, "Reload failed; nothing changed.", [problem], time.perf_counter() - started)
+            self._engine = engine  # one reference assignment: atomic for every reader
+            self.loaded_at = time.time()
+        took = time.perf_counter() - started
+        summary = f"Reloaded: {engine.base.summary_line()} in {took:.2f} s."
+        log.info(summary)
+        return ReloadResult(True, summary, [], took)
+
+    async def reload_async(self) -> ReloadResult:
+        """`reload` in a worker thread, so the event loop keeps answering while the base loads."""
+        return await asyncio.to_thread(self.reload)

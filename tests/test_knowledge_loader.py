@@ -1,0 +1,193 @@
+"""Loading and validation: every kind of bad input gets a clear message naming file and line."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import KnowledgeError, load_base
+from bot.knowledge.yamlfile import MAX_FILE_BYTES
+from tests.helpers import write_base
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(KnowledgeError) as info:
+        load_base(path)
+    return [str(p) for p in info.value.problems]
+
+
+def test_minimal_base_loads(tmp_path: Path) -> None:
+    base = load_base(write_base(tmp_path / "kb"))
+    assert base.counts()["facts"] == 1
+    assert base.questions["how-many"].cited_facts() == ["count"]
+
+
+# One fixture per kind of error: (file to replace, its text, the file named, the line, words in the message)
+CASES = {
+    "syntax error": ("facts.yaml", "facts:\n  - id: x\n    statement: [unclosed\n", "facts.yaml", 4, "starts on line 3"),
+    "bad indentation": ("facts.yaml", "facts:\n  - id: x\n   topic: main\n", "facts.yaml", 3, "syntax"),
+    "wrong type": (
+        "facts.yaml",
+        "facts:\n  - id: c\n    topic: main\n    statement: s\n    value: v\n    amount: lots\n"
+        "    sources: [{source: agency}]\n",
+        "facts.yaml", 6, "must be a number",
+    ),
+    "missing field": (
+        "facts.yaml", "facts:\n  - id: count\n    topic: main\n    value: v\n    sources: [{source: agency}]\n",
+        "facts.yaml", 2, "missing required field `statement`",
+    ),
+    "unknown field": (
+        "facts.yaml",
+        "facts:\n  - id: count\n    topic: main\n    statement: s\n    vaule: at least 5\n"
+        "    sources: [{source: agency}]\n",
+        "facts.yaml", 5, "did you mean 'value'",
+    ),
+    "impossible date": (
+        "facts.yaml",
+        "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: at least 5 things\n"
+        "    date: 2025-02-30\n    sources: [{source: agency}]\n",
+        "facts.yaml", 6, "not a real day",
+    ),
+    "qualifier dropped": (
+        "facts.yaml",
+        "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: 5 things\n    amount: 5\n"
+        "    qualifier: at least\n    sources: [{source: agency}]\n",
+        "facts.yaml", 2, "qualifier 'at least' must appear",
+    ),
+    "unknown source": (
+        "facts.yaml",
+        "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: at least 5 things\n"
+        "    sources: [{source: nobody}]\n",
+        "facts.yaml", 2, "'nobody' is not a known source id",
+    ),
+    "unknown fact in answer": (
+        "questions.yaml", "questions:\n  - id: q\n    question: What?\n    answer: '{nope} happened.'\n",
+        "questions.yaml", 2, "'nope', which is not a known fact id",
+    ),
+    "answer cites nothing": (
+        "questions.yaml", "questions:\n  - id: q\n    question: What?\n    answer: Something.\n",
+        "questions.yaml", 2, "cites no fact",
+    ),
+    "duplicate id": (
+        "questions.yaml",
+        "questions:\n  - id: q\n    question: What?\n    answer: '{count}'\n"
+        "  - id: q\n    question: Who?\n    answer: '{count}'\n",
+        "questions.yaml", 5, "already used",
+    ),
+    "same question twice": (
+        "questions.yaml",
+        "questions:\n  - id: a\n    question: How many things?\n    answer: '{count}'\n"
+        "  - id: b\n    question: how many THINGS\n    answer: '{count}'\n",
+        "questions.yaml", 5, "is also in entry 'a'",
+    ),
+    "empty text": (
+        "questions.yaml", "questions:\n  - id: q\n    question: '   '\n    answer: '{count}'\n",
+        "questions.yaml", 3, "is empty",
+    ),
+    "duplicate key": (
+        "questions.yaml", "questions:\n  - id: q\n    question: A?\n    question: B?\n    answer: '{count}'\n",
+        "questions.yaml", 4, "appears twice",
+    ),
+    "alias": (
+        "questions.yaml", "questions:\n  - &a\n    id: q\n    question: A?\n    answer: '{count}'\n  - *a\n",
+        "questions.yaml", None, "aliases",
+    ),
+    "bad id": (
+        "questions.yaml", "questions:\n  - id: Bad Id\n    question: A?\n    answer: '{count}'\n",
+        "questions.yaml", 2, "lower-case letters, digits and hyphens",
+    ),
+    "not a list": ("questions.yaml", "questions:\n  id: q\n", "questions.yaml", 1, "must be a list"),
+    "unknown section": ("extra.yaml", "factz:\n  - id: x\n", "extra.yaml", 1, "did you mean 'facts'"),
+    "empty file": ("extra.yaml", "# nothing yet\n", "extra.yaml", None, "empty"),
+    "future date": (
+        "facts.yaml",
+        "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: at least 5 things\n"
+        "    date: 2027-01-01\n    sources: [{source: agency}]\n",
+        "facts.yaml", 2, "after the story's as-of date",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES), ids=sorted(CASES))
+def test_each_error_names_file_and_line(tmp_path: Path, case: str) -> None:
+    name, text, file, line, words = CASES[case]
+    root = write_base(tmp_path / "kb", **{name.replace(".yaml", "_yaml"): text})
+    found = problems_of(root)
+    matching = [p for p in found if words in p]
+    assert matching, f"no problem mentions {words!r}: {found}"
+    assert any(file in p for p in matching)
+    if line is not None:
+        assert any(f"{file}:{line}:" in p for p in matching), matching
+
+
+def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
+    facts = (
+        "facts:\n  - id: count\n    topic: nowhere\n    statement: s\n    value: at least 5 things\n"
+        "    sources: [{source: nobody}]\n"
+    )
+    questions = "questions:\n  - id: q\n    question: What?\n    answer: '{count} and {missing}'\n"
+    found = problems_of(write_base(tmp_path / "kb", facts_yaml=facts, questions_yaml=questions))
+    text = "\n".join(found)
+    assert "unknown topic 'nowhere'" in text
+    assert "'nobody' is not a known source id" in text
+    assert "'missing', which is not a known fact id" in text
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    root = write_base(tmp_path / "kb")
+    (root / "latin1.yaml").write_bytes("facts:\n  - id: x\n    statement: Tocor\xf3n\n".encode("latin-1"))
+    found = problems_of(root)
+    assert any("latin1.yaml:3:" in p and "not UTF-8" in p for p in found), found
+
+
+def test_directory_without_yaml(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert any("no .yaml files" in p for p in problems_of(tmp_path / "empty"))
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    assert any("no such file" in p for p in problems_of(tmp_path / "nope"))
+
+
+def test_file_over_size_limit(tmp_path: Path) -> None:
+    root = write_base(tmp_path / "kb")
+    (root / "huge.yaml").write_text("# " + "x" * (MAX_FILE_BYTES + 10), encoding="utf-8")
+    assert any("huge.yaml" in p and "limit" in p for p in problems_of(root))
+
+
+def test_billion_laughs_refused_fast_with_bounded_memory(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 10):
+        refs = ",".join([f"*a{i - 1}"] * 9)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    root = write_base(tmp_path / "kb")
+    (root / "bomb.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tracemalloc.start()
+    started = time.perf_counter()
+    found = problems_of(root)
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert any("bomb.yaml" in p and "aliases" in p for p in found)
+    assert peak < 50 * 1024 * 1024  # 9^10 strings would need gigabytes
+    assert elapsed < 10  # generous: the point is "not exponential", not a speed test
+
+
+def test_deep_nesting_refused(tmp_path: Path) -> None:
+    root = write_base(tmp_path / "kb")
+    (root / "deep.yaml").write_text("facts: " + "[" * 200 + "]" * 200 + "\n", encoding="utf-8")
+    assert any("deep.yaml" in p and "nested too deeply" in p for p in problems_of(root))
+
+
+def test_check_command_reports_counts_and_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    assert main(["check", str(write_base(tmp_path / "ok"))]) == 0
+    assert "1 story, 1 sources, 1 facts, 1 Q&A entries" in capsys.readouterr().out
+    broken = write_base(tmp_path / "bad", facts_yaml="facts:\n  - id: [\n")
+    assert main(["check", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "facts.yaml:" in err and "Traceback" not in err
