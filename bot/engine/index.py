@@ -14,6 +14,8 @@ from bot.knowledge.model import QA, Intent
 from bot.text import normalize
 
 _NUM = re.compile(r"\b\d+(?:\.\d+)?\b")
+KEY_SHARE = 0.5
+"""A term in at least this share of an entry's phrasings is one of its key terms."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +84,34 @@ class Index:
         """Names of people, places and organisations: a question naming one the entry lacks is not for it."""
 
     def _entities(self, base: KnowledgeBase) -> frozenset[str]:
-        names = [s.name for s in base.sources.values()]
+        """Proper names in the base: words that are capitalised wherever they appear mid-sentence."""
         texts = [f.statement for f in base.facts.values()] + [f.value or "" for f in base.facts.values()]
+        texts += [qa.answer for qa in base.questions.values()]
+        texts += [p for qa in base.questions.values() for p in qa.phrasings()]
+        capitalised: set[str] = set()
+        runs: set[str] = set()
+        lower: set[str] = set()
         for text in texts:
-            for sentence in re.split(r"[.;:!?]\s+", text):
-                names += [w for w in sentence.split()[1:] if w[:1].isupper()]
+            for sentence in re.split(r"[.;:!?¿¡]\s+", text):
+                run: list[str] = []
+                for i, raw in enumerate([*sentence.split(), ""]):
+                    word = raw.strip("\"'“”‘’()[],")
+                    if word[:1].isupper():
+                        run.append(word)
+                        if i:
+                            capitalised.add(normalize(word))
+                        continue
+                    if word[:1].islower():
+                        lower.add(normalize(word))
+                    if len(run) >= 2:  # "Foro Penal", "Edmundo González Urrutia"
+                        runs.add(" ".join(run))
+                    run = []
+        lower_terms = {t for word in lower for t in self.lexicon.analyse(word).terms}
         terms: set[str] = set()
-        for name in names:
-            terms.update(self.lexicon.analyse(name).terms)
-        return frozenset(t for t in terms if not YEAR.match(t))
+        for name in [*(capitalised - lower), *runs]:
+            terms.update(t for t in self.lexicon.analyse(name).terms if t not in lower_terms)
+        # years, days and months have their own consistency check
+        return frozenset(t for t in terms if not YEAR.match(t) and not t.startswith(("date", "month")))
 
     def _index_entry(self, base: KnowledgeBase, qa: QA) -> IndexedEntry:
         phrasings = []
@@ -128,7 +149,7 @@ class Index:
             numbers |= {n for n in _NUM.findall(normalize(text)) if not YEAR.match(n)}
         intent = qa.intent or detect_intent(normalize(qa.question)) or Intent.THING
         share = {t: sum(t in p.terms for p in phrasings) / len(phrasings) for t in qterms}
-        key_terms = {t: f for t, f in share.items() if f >= 0.5}
+        key_terms = {t: f for t, f in share.items() if f >= KEY_SHARE}
         return IndexedEntry(qa, intent, tuple(phrasings), frozenset(qterms), frozenset(aterms - qterms),
                             frozenset(years), frozenset(days), frozenset(numbers), frozenset(full_dates),
                             key_terms)

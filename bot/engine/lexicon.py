@@ -31,16 +31,24 @@ STOPWORDS = frozenset(
     whom whose when where why how many much any some all each every other such only own same
     too very just also still again ever yet up down out over under off per via vs
     tell know please pls plz hey hi hello bot thanks thank ok okay lol guys anyone someone
-    like really actually exactly get got say said says article date number anti
+    like really actually exactly get got say said says article date number numbers anti
+    figure figures count tally total numero cifra
+    quick question q yo factbot dude bro btw just wondering curious wanna want need help
+    mentioned story news info information details thing things stuff something
+    during after before while within among between against towards toward across through
+    misremembering remember recall wrong sure exactly roughly approximately around about
     el la los las un una unos unas de del al y o en por para con sin que cual cuales quien
     quienes como cuando donde cuanto cuantos cuanta cuantas es son fue fueron ser estar esta
     estan hay se su sus lo le les me mi mis tu tus nos hubo tras segun dijo dice esa ese eso
+    durante hasta desde entre sobre contra hacia ante bajo muy mas ya tambien pero si ni este
+    estos estas han ha habia fue era eran sido al ahora aun todavia
     """.split()
 )
 
 # How people spell things in chat. Applied before anything else, so "wat" asks "what".
 CHAT_SPEAK = {
-    "wat": "what", "wot": "what", "wht": "what", "wen": "when", "whn": "when", "wher": "where", "hw": "how",
+    "mny": "many", "mnay": "many", "hw": "how", "whos": "who is", "whats": "what is", "wheres": "where is",
+    "wat": "what", "wot": "what", "wht": "what", "wen": "when", "whn": "when", "wher": "where",
     "r": "are", "u": "you", "ur": "your", "teh": "the", "da": "the", "abt": "about", "bc": "because",
     "cuz": "because", "coz": "because", "b4": "before", "govt": "government", "gov": "government",
     "prez": "president", "pres": "president", "ppl": "people", "thx": "thanks", "pls": "please",
@@ -92,12 +100,24 @@ _FUTURE = re.compile(
 )
 
 
+_CHECKING = re.compile(
+    r"\b(right|correct|true|yeah|yes|no|isnt it|wasnt it|is that (so|it)|am i (wrong|misremembering)|"
+    r"i (heard|read|thought|think)|or was it|wasnt it|werent there|verdad|cierto|no es asi)\s*$|"
+    r"^(wasnt|werent|isnt|didnt|i heard|i read|i thought)\b|\bor am i\b|\bis that (right|true|correct)\b"
+)
+
+
 def detect_intent(normalized: str) -> Intent | None:
-    """What a question asks for, from its question words; None when nothing says."""
-    for pattern, intent in _INTENT_PATTERNS:
-        if pattern.search(normalized):
-            return intent
-    return None
+    """What a question asks for, from its first question word; None when nothing says.
+
+    The earliest cue wins: "who confirmed the 87 number" asks who, "how many people who…" how many.
+    """
+    best: tuple[int, int, Intent] | None = None
+    for rank, (pattern, intent) in enumerate(_INTENT_PATTERNS):
+        m = pattern.search(normalized)
+        if m and (best is None or (m.start(), rank) < best[:2]):
+            best = (m.start(), rank, intent)
+    return best[2] if best else None
 
 
 def canonical_dates(normalized: str) -> str:
@@ -143,6 +163,8 @@ class Analysis:
     """Unknown terms that were capitalised mid-sentence: probably a name the base does not know."""
     future: bool = False
     """Asks what will happen: a base of reported facts never predicts."""
+    checking: bool = False
+    """Checks a claim ("it was 78, right?"): a figure or date the base lacks is the claim, not the topic."""
 
 
 class Lexicon:
@@ -156,6 +178,8 @@ class Lexicon:
         """Every surface word the base knows (before stemming), for typo repair."""
         self._choices: list[str] = []
         self._repairs: dict[str, str | None] = {}
+        self.known_stems: set[str] = set()
+        """Stems of every known word: "hitting" is not a typo when "hit" is known."""
 
     @classmethod
     def build(cls, synonym_groups: Iterable[Sequence[str]]) -> Lexicon:
@@ -180,6 +204,7 @@ class Lexicon:
         self.vocabulary.update(STOPWORDS)
         self.vocabulary.update(MONTHS)
         self._choices = sorted(w for w in self.vocabulary if len(w) >= 3 and not w[0].isdigit())
+        self.known_stems = {stem(w) for w in self.vocabulary if w}
         self._repairs.clear()
 
     def repair(self, word: str) -> str | None:
@@ -224,7 +249,7 @@ class Lexicon:
         repaired: set[int] = set()
         if known_terms is not None:  # a user's question: repair typos before reading phrases
             for i, w in enumerate(words):
-                if w not in self.vocabulary:
+                if w not in self.vocabulary and stem(w) not in self.known_stems:
                     fixed = self.repair(w)
                     if fixed is not None:
                         words[i] = fixed
@@ -264,7 +289,8 @@ class Lexicon:
         proper |= {t for t in terms if t in acronyms and t in unknown}
         return Analysis(norm, intent, tuple(terms), frozenset(corrected), frozenset(unknown),
                         frozenset(years), frozenset(days), frozenset(numbers), frozenset(proper),
-                        future=known_terms is not None and bool(_FUTURE.search(norm)))
+                        future=known_terms is not None and bool(_FUTURE.search(norm)),
+                        checking=bool(_CHECKING.search(norm)))
 
 
 def _stems(text: str) -> list[str]:

@@ -27,7 +27,7 @@ from bot.engine.index import Index, IndexedEntry
 from bot.engine.lexicon import Analysis
 from bot.knowledge.model import Intent
 
-ANSWER_THRESHOLD = 0.45
+ANSWER_THRESHOLD = 0.5
 """At or above: answer. Below: decline (and suggest the closest entries)."""
 SUGGEST_FLOOR = 0.30
 """Entries scoring at least this are offered as "did you mean"."""
@@ -36,8 +36,12 @@ CLOSE_CALL = 0.08
 SHORTLIST = 40
 """Entries scored in full, chosen by coverage first (keeps a 10,000-entry base fast)."""
 
-ANSWER_TERM_CREDIT = 0.25
+ANSWER_TERM_CREDIT = 0.5
 """A question word found only in the answer or its facts, not in any phrasing, counts this much."""
+COUNT_ANSWER_TERM_CREDIT = 0.0
+"""The same for "how many" questions, where the word being counted must be what the entry counts."""
+UNKNOWN_WEIGHT = 0.6
+"""A word the base never uses weighs this times the rarest known word's weight."""
 REPAIRED_TRUST = 0.85
 """A word that only matches after typo repair counts this much."""
 
@@ -45,10 +49,16 @@ W_COVERAGE, W_DICE, W_RATIO = 0.5, 0.3, 0.2
 """How the evidence mixes coverage of the question, the best phrasing's overlap, and rapidfuzz's ratio."""
 COVERAGE_GATE = 1.0
 """Evidence is further multiplied by coverage to this power: unexplained words sink a match."""
-KEY_TERM_PENALTY = 0.5
+EXACT_PHRASING = 0.85
+"""A best-phrasing overlap at least this high means the question is one of the entry's phrasings."""
+KEY_TERM_PENALTY = 0.7
 """How much an entry loses when the question lacks all of its key terms."""
 MISMATCH_FACTOR = 0.3
 """Applied for each year, day, figure or name in the question that the entry does not know."""
+CHECKED_CLAIM_FACTOR = 0.85
+"""The same, when the question checks a claim the answer will confirm or correct."""
+SOURCE_QUESTION = 0.85
+"""A "who says…" question is answered by any entry on that figure: answers always name their sources."""
 
 # How well an entry's intent answers a question's intent. Missing pairs score MISMATCH.
 MISMATCH = 0.55
@@ -85,6 +95,8 @@ class Scored:
     score: float
     coverage: float
     best_phrasing: str
+    parts: tuple[float, ...] = ()
+    """(dice, ratio, intent, consistency, focus): why the score is what it is, for debugging."""
 
 
 class Matcher:
@@ -98,10 +110,16 @@ class Matcher:
         if not q.terms:
             return []
         idx = self.index
-        weights = {t: idx.weight(t) for t in set(q.terms)}
+        # A figure or date the base never mentions is judged by `_consistency`, not counted as a topic word.
+        figures = q.numbers | q.years | q.days
+        terms = {t for t in q.terms if t in idx.weights or t not in figures}
+        weights = {t: idx.weights.get(t, idx.unknown_weight * UNKNOWN_WEIGHT) for t in terms}
+        credit = COUNT_ANSWER_TERM_CREDIT if q.intent == Intent.COUNT else ANSWER_TERM_CREDIT
         for t in q.proper:
             weights[t] *= 1.5  # a name the base does not know is probably what the question is about
         total = sum(weights.values())
+        if not total:
+            return []
 
         coverage: dict[int, float] = defaultdict(float)
         for term, w in weights.items():
@@ -109,7 +127,7 @@ class Matcher:
             trust = REPAIRED_TRUST if term in q.corrected else 1.0
             for i in idx.postings.get(term, ()):
                 entry = idx.entries[i]
-                coverage[i] += trust * w * (1.0 if term in entry.question_terms else ANSWER_TERM_CREDIT)
+                coverage[i] += trust * w * (1.0 if term in entry.question_terms else credit)
         if not coverage:
             return []
         shortlist = sorted(coverage, key=coverage.__getitem__, reverse=True)[:SHORTLIST]
@@ -130,12 +148,15 @@ class Matcher:
                 best_dice, best_text = dice, p.text
             best_ratio = max(best_ratio, fuzz.ratio(q_sorted, p.sorted_text) / 100)
         intent = intent_factor(q.intent, entry.intent)
-        if q.numbers and q.numbers <= entry.numbers and q.intent in {Intent.PERSON, Intent.PLACE, Intent.DATE}:
-            intent = max(intent, 0.9)  # "who says only 61 were confirmed?": the figure is given, its source asked
+        if q.intent == Intent.PERSON:
+            intent = max(intent, SOURCE_QUESTION)  # every answer names its sources: "who says 61?" is answered
         evidence = (W_COVERAGE * coverage + W_DICE * best_dice + W_RATIO * best_ratio) * coverage**COVERAGE_GATE
-        score = (evidence * intent * self._consistency(q, entry)
-                 * self._focus(entry, weights))
-        return Scored(entry, min(score, 1.0), coverage, best_text)
+        consistency = self._consistency(q, entry)
+        # a question that is nearly one of the entry's own phrasings needs no focus check
+        focus = 1.0 if best_dice >= EXACT_PHRASING else self._focus(entry, weights)
+        score = evidence * intent * consistency * focus
+        return Scored(entry, min(score, 1.0), coverage, best_text,
+                      (round(best_dice, 2), round(best_ratio, 2), intent, consistency, round(focus, 2)))
 
     def _focus(self, entry: IndexedEntry, weights: dict[str, float]) -> float:
         """Less when the question leaves out what nearly every phrasing of the entry says.
@@ -156,16 +177,19 @@ class Matcher:
     def _consistency(self, q: Analysis, entry: IndexedEntry) -> float:
         """Near zero when the question names a year, day, figure, place or name the entry does not know."""
         factor = 1.0
+        # When the question checks a claim ("78 freed, right?"), the unknown figure is the claim:
+        # the entry's own figure is the answer, so it only counts a little against it.
+        mismatch = CHECKED_CLAIM_FACTOR if q.checking else MISMATCH_FACTOR
         if q.years - entry.years:
-            factor *= MISMATCH_FACTOR
+            factor *= mismatch
         if q.days - entry.days:
-            factor *= MISMATCH_FACTOR
+            factor *= mismatch
         if len(q.years) == 1 and len(q.days) == 1 and entry.full_dates:
             (year,), (day,) = q.years, q.days
             if (year, day) not in entry.full_dates:
-                factor *= MISMATCH_FACTOR  # "New Year's Day 2025" is not 1 January 2026
+                factor *= mismatch  # "New Year's Day 2025" is not 1 January 2026
         if q.numbers - entry.numbers:
-            factor *= MISMATCH_FACTOR
+            factor *= CHECKED_CLAIM_FACTOR if q.checking or q.intent == Intent.YESNO else MISMATCH_FACTOR
         named = {t for t in q.terms if t in self.index.entity_terms or t in q.proper}
         if named - entry.all_terms:
             factor *= MISMATCH_FACTOR

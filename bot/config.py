@@ -1,0 +1,268 @@
+"""Settings for the Discord front end, read from the environment and an optional `.env` file.
+
+Every variable is documented in `.env.example`. A malformed value raises `ConfigError` naming the
+variable and what was expected, so `python -m bot run` can print one line instead of a traceback.
+The token is never part of any message, repr or log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, TypeVar
+
+from dotenv import dotenv_values, load_dotenv
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+DEFAULT_DB_PATH: Final = Path("data/questions.sqlite3")
+DEFAULT_STATE_DIR: Final = Path("data")
+"""Where the salt and the command-tree hash live when the question log is off."""
+
+PORTAL_URL: Final = "https://discord.com/developers/applications"
+TOKEN_HELP: Final = (
+    f"Get one at {PORTAL_URL} → your application → Bot → Reset Token, and put it in .env as "
+    "DISCORD_TOKEN=...; no privileged intent is needed (enable Message Content Intent on that page "
+    "only if you set FACTBOT_MESSAGE_CONTENT=true)."
+)
+
+# A bot token is three base64url parts: the bot's id, a timestamp, an HMAC. Discord decides whether it
+# is valid; this only catches what is obviously not a token (a client secret, a quoted value, "Bot ...").
+_TOKEN_SHAPE: Final = re.compile(r"^[A-Za-z0-9_-]{18,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{25,}$")
+_LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"0", "false", "no", "off", ""})
+_OFF: Final = frozenset({"off", "none", "no", "false", "0"})
+_DEFAULT_RETENTION: Final[int | None] = 90
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed. `str()` is one line for people; it never contains the token."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        self.variable = variable
+        super().__init__(f"{variable}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Cooldown:
+    """At most `rate` questions per `per` seconds per user; `rate == 0` turns the limit off."""
+
+    rate: int = 5
+    per: float = 30.0
+
+    @property
+    def enabled(self) -> bool:
+        """False when the limit is off."""
+        return self.rate > 0
+
+    def __str__(self) -> str:
+        return f"{self.rate}/{self.per:g}" if self.enabled else "off"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the Discord front end is configured with. Build with `Settings.from_env()`."""
+
+    token: str = field(default="", repr=False)
+    dev_guild_id: int | None = None
+    """Commands are synced to this guild only (instantly) instead of globally."""
+    answer_channel_ids: frozenset[int] = frozenset()
+    """Channels where every message is treated as a question (needs `message_content`)."""
+    message_content: bool = False
+    """Request the privileged Message Content intent (must also be enabled in the Developer Portal)."""
+    knowledge_path: Path | None = None
+    """None: the packaged `knowledge/` directory."""
+    db_path: Path | None = DEFAULT_DB_PATH
+    """The question log; None turns logging (and /stats) off."""
+    log_salt: str | None = field(default=None, repr=False)
+    """Keys the hash of user ids in the log; None: generated once and kept beside the database."""
+    retention_days: int | None = 90
+    """Question-log rows older than this are deleted; None keeps them forever."""
+    log_level: str = "INFO"
+    sharded: bool = False
+    """Use `AutoShardedBot` (needed from about 2,500 servers)."""
+    shard_count: int | None = None
+    """With `sharded`: a fixed shard count; None lets Discord recommend one."""
+    cooldown: Cooldown = Cooldown()
+
+    @property
+    def state_dir(self) -> Path:
+        """The directory for the bot's small state files (salt, command-tree hash)."""
+        return self.db_path.parent if self.db_path is not None else DEFAULT_STATE_DIR
+
+    @property
+    def command_hash_path(self) -> Path:
+        """Where the hash of the last synced command tree is kept (see `bot.discord_app.sync`)."""
+        return self.state_dir / "command-tree.json"
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        env_file: Path | str | None = ".env",
+        require_token: bool = True,
+    ) -> Settings:
+        """Read the settings; raise ConfigError (one line, naming the variable) on a bad value.
+
+        With `environ=None` the `.env` file is loaded into `os.environ` without overriding variables
+        that are already set (python-dotenv's `load_dotenv(override=False)`), then `os.environ` is read.
+        With an explicit mapping, `.env` values fill in only what the mapping lacks, and nothing global
+        changes (tests use this).
+        """
+        if environ is None:
+            if env_file is not None and Path(env_file).is_file():
+                load_dotenv(env_file, override=False)
+            env: Mapping[str, str] = os.environ
+        else:
+            merged: dict[str, str] = {}
+            if env_file is not None and Path(env_file).is_file():
+                merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+            merged.update(environ)
+            env = merged
+
+        def get(name: str) -> str:
+            return env.get(name, "").strip()
+
+        token = get("DISCORD_TOKEN")
+        if require_token:
+            check_token(token)
+        db_raw = get("FACTBOT_DB_PATH")
+        knowledge_raw = get("FACTBOT_KNOWLEDGE_PATH")
+        level = get("FACTBOT_LOG_LEVEL").upper() or "INFO"
+        if level not in _LOG_LEVELS:
+            raise ConfigError("FACTBOT_LOG_LEVEL", f"expected one of {', '.join(_LOG_LEVELS)}, not {level!r}")
+        sharded = _parse(env, "FACTBOT_SHARDED", _bool, False)
+        shard_count = _parse(env, "FACTBOT_SHARD_COUNT", _positive_int, None)
+        if shard_count is not None and not sharded:
+            raise ConfigError("FACTBOT_SHARD_COUNT", "only applies with FACTBOT_SHARDED=true")
+        return cls(
+            token=token,
+            dev_guild_id=_parse(env, "FACTBOT_DEV_GUILD_ID", _snowflake, None),
+            answer_channel_ids=_parse(env, "FACTBOT_ANSWER_CHANNEL_IDS", _snowflakes, frozenset()),
+            message_content=_parse(env, "FACTBOT_MESSAGE_CONTENT", _bool, False),
+            knowledge_path=Path(knowledge_raw).expanduser() if knowledge_raw else None,
+            db_path=None if db_raw.lower() in _OFF - {""} else Path(db_raw or DEFAULT_DB_PATH).expanduser(),
+            log_salt=get("FACTBOT_LOG_SALT") or None,
+            retention_days=_parse(env, "FACTBOT_RETENTION_DAYS", _retention, _DEFAULT_RETENTION),
+            log_level=level,
+            sharded=sharded,
+            shard_count=shard_count,
+            cooldown=_parse(env, "FACTBOT_COOLDOWN", _cooldown, Cooldown()),
+        )
+
+    def warnings(self) -> list[str]:
+        """Settings that are valid but probably not what was meant; logged at start-up."""
+        out = []
+        if self.answer_channel_ids and not self.message_content:
+            out.append(
+                "FACTBOT_ANSWER_CHANNEL_IDS is set but FACTBOT_MESSAGE_CONTENT is off: Discord hides the "
+                "text of ordinary messages, so the bot answers there only when mentioned"
+            )
+        return out
+
+
+def check_token(token: str) -> None:
+    """Raise ConfigError (with how to get a token) if the token is missing or obviously malformed."""
+    if not token:
+        raise ConfigError("DISCORD_TOKEN", "not set. " + TOKEN_HELP)
+    if token.lower().startswith("bot "):
+        raise ConfigError("DISCORD_TOKEN", 'remove the "Bot " prefix; give the token alone. ' + TOKEN_HELP)
+    if not _TOKEN_SHAPE.match(token):
+        # Never echo the value: a half-pasted token is still a secret.
+        raise ConfigError(
+            "DISCORD_TOKEN",
+            "does not look like a bot token (three dot-separated parts, no quotes or spaces; "
+            "the application's Client Secret is not the token). " + TOKEN_HELP,
+        )
+
+
+def resolve_log_salt(settings: Settings) -> str:
+    """The salt for hashing user ids: FACTBOT_LOG_SALT, else one generated once and kept on disk.
+
+    A generated salt is stored in `<state dir>/questions.salt` (mode 600) so hashes stay comparable
+    across restarts; a new salt would count every returning user as new.
+    """
+    if settings.log_salt:
+        return settings.log_salt
+    path = settings.state_dir / "questions.salt"
+    try:
+        existing = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    salt = secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(salt + "\n")
+    log.warning("FACTBOT_LOG_SALT is not set; generated one in %s (keep that file with the database)", path)
+    return salt
+
+
+# --- parsers: each raises ValueError with what was expected; _parse adds the variable name ------------
+
+
+def _parse(env: Mapping[str, str], name: str, parser: Callable[[str], _T], default: _T) -> _T:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return parser(raw)
+    except ValueError as exc:
+        raise ConfigError(name, str(exc)) from None
+
+
+def _bool(raw: str) -> bool:
+    value = raw.lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, not {raw!r}")
+
+
+def _positive_int(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"expected a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
+def _snowflake(raw: str) -> int:
+    if not raw.isdigit() or not 15 <= len(raw) <= 21:
+        raise ValueError(
+            f"expected a Discord id (a 17-20 digit number: enable Developer Mode, right-click → Copy ID), "
+            f"not {raw!r}"
+        )
+    return int(raw)
+
+
+def _snowflakes(raw: str) -> frozenset[int]:
+    return frozenset(_snowflake(part.strip()) for part in raw.split(",") if part.strip())
+
+
+def _retention(raw: str) -> int | None:
+    if raw.lower() in {"forever", "never"}:
+        return None
+    try:
+        return _positive_int(raw)
+    except ValueError:
+        raise ValueError(f'expected a number of days (at least 1) or "forever", not {raw!r}') from None
+
+
+def _cooldown(raw: str) -> Cooldown:
+    if raw.lower() in _OFF:
+        return Cooldown(0, 0.0)
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*", raw)
+    if not match or int(match.group(1)) < 1 or float(match.group(2)) <= 0:
+        raise ValueError(f'expected questions/seconds such as "5/30", or "off", not {raw!r}')
+    return Cooldown(int(match.group(1)), float(match.group(2)))

@@ -1,0 +1,47 @@
+"""What every cog and button needs: settings, the fact service, the rate limit; and who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import discord
+
+from bot.config import Settings
+from bot.discord_app.throttle import Throttle
+from bot.questionlog import Origin
+from bot.service import FactService
+
+ORIGIN = "discord"
+
+
+@dataclass
+class AppContext:
+    """The bot's shared state. One per bot instance; attached to it as `bot.fact_context`."""
+
+    settings: Settings
+    service: FactService
+    sync_on_start: bool = True
+    """False for `python -m bot sync`, which syncs explicitly (forced) after logging in."""
+    throttle: Throttle = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.throttle = Throttle(self.settings.cooldown)
+
+
+def context_of(client: discord.Client) -> AppContext:
+    """The AppContext of a bot built by `create_bot`; raises TypeError for any other client."""
+    ctx = getattr(client, "fact_context", None)
+    if not isinstance(ctx, AppContext):
+        raise TypeError(f"{type(client).__name__} was not built by bot.discord_app.create_bot")
+    return ctx
+
+
+def origin_of_interaction(interaction: discord.Interaction[discord.Client]) -> Origin:
+    """Where an interaction came from, for the question log (the user id is hashed there)."""
+    return Origin(ORIGIN, interaction.guild_id, interaction.channel_id, interaction.user.id)
+
+
+def origin_of_message(message: discord.Message) -> Origin:
+    """Where a message came from, for the question log."""
+    guild_id = message.guild.id if message.guild is not None else None
+    return Origin(ORIGIN, guild_id, message.channel.id, message.author.id)
