@@ -5,13 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import discord
+from discord.ext import commands
 
 from bot.config import Settings
-from bot.discord_app.throttle import Throttle
+from bot.discord_app import render
+from bot.discord_app.throttle import Throttle, Verdict
 from bot.questionlog import Origin
 from bot.service import FactService
 
 ORIGIN = "discord"
+
+AnyBot = commands.Bot | commands.AutoShardedBot
+"""`AutoShardedBot` is not a subclass of `Bot`; code that takes either says so."""
 
 
 @dataclass
@@ -26,6 +31,11 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.throttle = Throttle(self.settings.cooldown)
+
+    def cooldown_notice(self, verdict: Verdict) -> str:
+        """The polite "slow down" message for a refused question."""
+        cooldown = self.settings.cooldown
+        return render.cooldown_notice(verdict.retry_after, cooldown.rate, cooldown.per)
 
 
 def context_of(client: discord.Client) -> AppContext:

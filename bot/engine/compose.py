@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.engine.answer import Answer, Citation, FactUse, Suggestion
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, TEMPLATE_REF, Attribution, Fact
@@ -93,6 +95,17 @@ def source_line(citations: tuple[Citation, ...]) -> str:
 def compose(qa: QA, base: KnowledgeBase, question: str, confidence: float,
             suggestions: tuple[Suggestion, ...] = (), low_confidence: bool = False) -> Answer:
     """The full answer for one entry."""
+    return replace(
+        entry_answer(qa, base),
+        question=question,
+        confidence=confidence,
+        suggestions=suggestions,
+        low_confidence=low_confidence,
+    )
+
+
+def entry_answer(qa: QA, base: KnowledgeBase) -> Answer:
+    """An entry's answer, the same for every question that reaches it (the engine caches it)."""
     fact_ids = qa.cited_facts()
     citations = citations_for(fact_ids, base)
     body = render_template(qa, base)
@@ -100,16 +113,14 @@ def compose(qa: QA, base: KnowledgeBase, question: str, confidence: float,
     extra = disagreements(fact_ids, base)
     text = "\n".join([body, *extra, source_line(citations)]).strip()
     return Answer(
-        question=question,
+        question=qa.question,
         answered=True,
         text=text,
-        confidence=confidence,
+        confidence=1.0,
         entry_id=qa.id,
         entry_question=qa.question,
         facts=tuple(fact_use(base.facts[f], base) for f in fact_ids),
         citations=citations,
-        suggestions=suggestions,
-        low_confidence=low_confidence,
     )
 
 

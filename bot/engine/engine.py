@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rapidfuzz import fuzz, process
 
 from bot.engine.answer import Answer, Suggestion
-from bot.engine.compose import compose, decline
+from bot.engine.compose import decline, entry_answer
 from bot.engine.index import Index
 from bot.engine.matcher import ANSWER_THRESHOLD, CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
 from bot.knowledge.base import KnowledgeBase
@@ -24,6 +26,8 @@ class Engine:
         self._questions = [qa.question for qa in base.questions.values()]
         self._question_ids = list(base.questions)
         self._folded_questions = [fold(q) for q in self._questions]
+        # every entry's answer, built once: answering is then a lookup plus the question's own fields
+        self._answers = {qa.id: entry_answer(qa, base) for qa in base.questions.values()}
         stories = base.stories
         self.scope = stories[0].scope or stories[0].title if stories else "this story"
 
@@ -38,14 +42,15 @@ class Engine:
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         low = best.score < ANSWER_THRESHOLD + CLOSE_CALL or best.score - runner_up < CLOSE_CALL
         suggestions = self._suggestions(ranked, skip=best.entry.qa.id)
-        return compose(best.entry.qa, self.base, question, best.score, suggestions, low)
+        return replace(self._answers[best.entry.qa.id], question=question, confidence=best.score,
+                       suggestions=suggestions, low_confidence=low)
 
     def answer_entry(self, entry_id: str, question: str | None = None) -> Answer | None:
         """The answer of a known entry (a "did you mean" click); None if the entry is gone."""
-        qa = self.base.questions.get(entry_id)
-        if qa is None:
+        answer = self._answers.get(entry_id)
+        if answer is None:
             return None
-        return compose(qa, self.base, question or qa.question, 1.0)
+        return replace(answer, question=question or answer.question)
 
     def closest(self, question: str) -> tuple[str | None, str | None, float]:
         """The nearest entry (id, canonical question, score), answered or not: for editors' reports."""

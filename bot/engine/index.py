@@ -7,11 +7,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bot.engine.lexicon import YEAR, Lexicon, detect_intent
+from bot.engine.lexicon import YEAR, Analysis, Lexicon, detect_intent
 from bot.engine.places import PLACES
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, Intent
 from bot.text import normalize
+from bot.text import normalize as normalize_text
 
 _NUM = re.compile(r"\b\d+(?:\.\d+)?\b")
 KEY_SHARE = 0.5
@@ -26,6 +27,8 @@ class Phrasing:
     terms: frozenset[str]
     sorted_text: str
     """Terms sorted and joined, for rapidfuzz's character-level comparison."""
+    weight: float = 0.0
+    """Sum of its terms' weights (set once the base's weights are known)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,8 @@ class IndexedEntry:
     """(year, day) pairs of the day-precise facts the answer cites."""
     key_terms: dict[str, float]
     """Terms in at least half of the phrasings, with the share of phrasings that use them."""
+    sorted_texts: tuple[str, ...]
+    """Each phrasing's sorted terms, for rapidfuzz."""
 
     @property
     def all_terms(self) -> frozenset[str]:
@@ -58,17 +63,11 @@ class Index:
 
     def __init__(self, base: KnowledgeBase) -> None:
         self.lexicon = Lexicon.build(base.synonyms)
-        for qa in base.questions.values():
-            for text in qa.phrasings():
-                self.lexicon.learn(text)
-            self.lexicon.learn(qa.answer)
-        for fact in base.facts.values():
-            self.lexicon.learn(fact.statement)
-            if fact.value:
-                self.lexicon.learn(fact.value)
-        self.lexicon.freeze()
-
+        self._text_cache: dict[str, Analysis] = {}
+        # analysing the base's texts also teaches the lexicon their words, for typo repair
         self.entries: list[IndexedEntry] = [self._index_entry(base, qa) for qa in base.questions.values()]
+        self._text_cache.clear()
+        self.lexicon.freeze()
         self.by_id = {e.qa.id: i for i, e in enumerate(self.entries)}
         self.postings: dict[str, list[int]] = defaultdict(list)
         for i, entry in enumerate(self.entries):
@@ -77,9 +76,12 @@ class Index:
         n = max(len(self.entries), 1)
         self.weights = {t: math.log(1 + n / len(ids)) for t, ids in self.postings.items()}
         self.unknown_weight = math.log(1 + n)
-        """An unseen word weighs as much as the rarest known one: it may be what the question is about."""
+        """The rarest known word's weight; an unseen word weighs a share of it (see matcher.UNKNOWN_WEIGHT)."""
+        for entry in self.entries:
+            for phrasing in entry.phrasings:
+                object.__setattr__(phrasing, "weight", sum(self.weight(t) for t in phrasing.terms))
         self.known_terms = frozenset(self.postings)
-        self.place_terms = frozenset(t for name in PLACES for t in self.lexicon.analyse(name).terms)
+        self.place_terms = frozenset(self.lexicon.term(name) for name in PLACES)
         self.entity_terms = self._entities(base) | self.place_terms
         """Names of people, places and organisations: a question naming one the entry lacks is not for it."""
 
@@ -91,6 +93,14 @@ class Index:
         capitalised: set[str] = set()
         runs: set[str] = set()
         lower: set[str] = set()
+        cache: dict[str, str] = {}
+
+        def normalize(word: str) -> str:  # the same few words recur thousands of times
+            hit = cache.get(word)
+            if hit is None:
+                hit = cache[word] = normalize_text(word)
+            return hit
+
         for text in texts:
             for sentence in re.split(r"[.;:!?¿¡]\s+", text):
                 run: list[str] = []
@@ -106,10 +116,11 @@ class Index:
                     if len(run) >= 2:  # "Foro Penal", "Edmundo González Urrutia"
                         runs.add(" ".join(run))
                     run = []
-        lower_terms = {t for word in lower for t in self.lexicon.analyse(word).terms}
-        terms: set[str] = set()
-        for name in [*(capitalised - lower), *runs]:
-            terms.update(t for t in self.lexicon.analyse(name).terms if t not in lower_terms)
+        lower_terms = {self.lexicon.term(word) for word in lower if word}
+        terms = {self.lexicon.term(word) for word in capitalised - lower if word}
+        for name in runs:
+            terms.update(self.lexicon.analyse(name, intent=False).terms)
+        terms -= lower_terms
         # years, days and months have their own consistency check
         return frozenset(t for t in terms if not YEAR.match(t) and not t.startswith(("date", "month")))
 
@@ -120,7 +131,7 @@ class Index:
         days: set[str] = set()
         numbers: set[str] = set()
         for text in qa.phrasings():
-            a = self.lexicon.analyse(text)
+            a = self.lexicon.analyse(text, intent=False)
             phrasings.append(Phrasing(text, frozenset(a.terms), " ".join(sorted(a.terms))))
             qterms.update(a.terms)
             years |= a.years
@@ -142,7 +153,7 @@ class Index:
                 numbers.add(f"{fact.amount:g}")
         aterms: set[str] = set()
         for text in answer_texts:
-            a = self.lexicon.analyse(text)
+            a = self._analyse_cached(text)
             aterms.update(a.terms)
             years |= a.years
             days |= a.days
@@ -152,7 +163,14 @@ class Index:
         key_terms = {t: f for t, f in share.items() if f >= KEY_SHARE}
         return IndexedEntry(qa, intent, tuple(phrasings), frozenset(qterms), frozenset(aterms - qterms),
                             frozenset(years), frozenset(days), frozenset(numbers), frozenset(full_dates),
-                            key_terms)
+                            key_terms, tuple(p.sorted_text for p in phrasings))
+
+    def _analyse_cached(self, text: str) -> Analysis:
+        """Facts and source names are cited by many entries: analyse each text once."""
+        hit = self._text_cache.get(text)
+        if hit is None:
+            hit = self._text_cache[text] = self.lexicon.analyse(text, intent=False)
+        return hit
 
     def weight(self, term: str) -> float:
         """How much a term tells entries apart; unknown terms weigh the most."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import snowballstemmer
 from rapidfuzz import fuzz, process
@@ -77,6 +78,7 @@ _DAY_MONTH = re.compile(rf"\b(\d{{1,2}}){_ORD}(?: of| de)? ({_MONTH_ALT})\b")
 _MONTH_DAY = re.compile(rf"\b({_MONTH_ALT}) (\d{{1,2}}){_ORD}\b")
 _ISO_DAY = re.compile(r"\b(\d{4}) (\d{1,2}) (\d{1,2})\b")
 _MONTH_WORD = re.compile(rf"\b({_MONTH_ALT})\b")
+_ANY_DATE = re.compile(rf"\b({_MONTH_ALT})\b|\b\d{{4}} \d{{1,2}} \d{{1,2}}\b")
 YEAR = re.compile(r"^(19|20)\d\d$")
 NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 
@@ -122,6 +124,8 @@ def detect_intent(normalized: str) -> Intent | None:
 
 def canonical_dates(normalized: str) -> str:
     """Rewrite day dates to one token ("1st of january", "jan 1", "1 de enero" → "date0101")."""
+    if not _ANY_DATE.search(normalized):
+        return normalized  # most texts name no month and no year-month-day: skip the rewriting
 
     def day_token(month_word: str, day: str) -> str:
         d = int(day)
@@ -137,8 +141,9 @@ def canonical_dates(normalized: str) -> str:
     return _MONTH_WORD.sub(lambda m: m.group(1) if m.group(1) == "may" else MONTH_TOKEN[MONTHS[m.group(1)]], text)
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """English stem, leaving numbers and our own date tokens alone."""
+    """English stem, leaving numbers and our own date tokens alone. Cached: stemming is the slow part."""
     if word[0].isdigit() or word.startswith(("date", "month")):
         return word
     return str(_STEMMER.stemWord(word))
@@ -195,6 +200,11 @@ class Lexicon:
                     lex.vocabulary.update(canonical_dates(normalize(term)).split())
         return lex
 
+    def term(self, word: str) -> str:
+        """The term one normalised word stands for: its synonym group's, else its stem."""
+        stemmed = stem(word)
+        return self.phrases.get((stemmed,), stemmed)
+
     def learn(self, text: str) -> None:
         """Add the words of a known phrasing or answer to the vocabulary used for typo repair."""
         self.vocabulary.update(canonical_dates(normalize(text)).split())
@@ -242,10 +252,16 @@ class Lexicon:
                 i += 1
         return out
 
-    def analyse(self, text: str, *, known_terms: set[str] | frozenset[str] | None = None) -> Analysis:
-        """Reduce a question (or, with no `known_terms`, a phrasing of the base) to intent and terms."""
+    def analyse(self, text: str, *, known_terms: set[str] | frozenset[str] | None = None,
+                intent: bool = True) -> Analysis:
+        """Reduce a question (or, with no `known_terms`, a text of the base) to intent and terms.
+
+        `intent=False` skips reading the question words, for base texts whose intent is not used.
+        """
         norm = " ".join(CHAT_SPEAK.get(w, w) for w in normalize(text).split())
         words = canonical_dates(norm).split()
+        if known_terms is None:  # a base text: its words are known words, for typo repair
+            self.vocabulary.update(words)
         repaired: set[int] = set()
         if known_terms is not None:  # a user's question: repair typos before reading phrases
             for i, w in enumerate(words):
@@ -255,7 +271,7 @@ class Lexicon:
                         words[i] = fixed
                         repaired.add(i)
             norm = " ".join(words) if repaired else norm
-        intent = detect_intent(norm)
+        asked = detect_intent(norm) if intent else None
         capitalised = _capitalised_words(text) if known_terms is not None else set()
         acronyms = _acronyms(text)
         # stop-words stay in while phrases are read ("let go", "behind bars"), then leave
@@ -287,10 +303,11 @@ class Lexicon:
                 if surface.get(term, "") in capitalised:
                     proper.add(term)
         proper |= {t for t in terms if t in acronyms and t in unknown}
-        return Analysis(norm, intent, tuple(terms), frozenset(corrected), frozenset(unknown),
+        question = known_terms is not None
+        return Analysis(norm, asked, tuple(terms), frozenset(corrected), frozenset(unknown),
                         frozenset(years), frozenset(days), frozenset(numbers), frozenset(proper),
-                        future=known_terms is not None and bool(_FUTURE.search(norm)),
-                        checking=bool(_CHECKING.search(norm)))
+                        future=question and bool(_FUTURE.search(norm)),
+                        checking=question and bool(_CHECKING.search(norm)))
 
 
 def _stems(text: str) -> list[str]:

@@ -18,10 +18,11 @@ nothing wrong scored above the threshold; see README "How matching works".
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.engine.index import Index, IndexedEntry
 from bot.engine.lexicon import Analysis
@@ -78,6 +79,11 @@ _COMPATIBLE: dict[tuple[Intent, Intent], float] = {
 }
 
 
+def _upper_bound(coverage: float) -> float:
+    """The best score an entry with this coverage could reach (perfect phrasing, intent and consistency)."""
+    return (W_COVERAGE * coverage + W_DICE + W_RATIO) * coverage**COVERAGE_GATE
+
+
 def intent_factor(question: Intent | None, entry: Intent) -> float:
     """1.0 when the entry answers the kind of thing asked; less when it answers something else."""
     if question is None or question == entry:
@@ -130,23 +136,31 @@ class Matcher:
                 coverage[i] += trust * w * (1.0 if term in entry.question_terms else credit)
         if not coverage:
             return []
-        shortlist = sorted(coverage, key=coverage.__getitem__, reverse=True)[:SHORTLIST]
-
-        scored = [self._score(q, idx.entries[i], weights, total, coverage[i] / total) for i in shortlist]
-        scored.sort(key=lambda s: s.score, reverse=True)
-        return scored[:limit]
+        # Branch and bound: score entries by falling coverage and stop once even a perfect
+        # phrasing match could not beat the `limit`-th best score found so far.
+        ranked = heapq.nlargest(SHORTLIST, coverage, key=coverage.__getitem__)
+        q_sorted = " ".join(sorted(weights))
+        best: list[Scored] = []
+        for i in ranked:
+            cov = coverage[i] / total
+            bound = _upper_bound(cov)
+            if best and (bound < SUGGEST_FLOOR or (len(best) >= limit and bound <= best[-1].score)):
+                break  # nothing further could be answered or even suggested
+            best.append(self._score(q, idx.entries[i], weights, total, cov, q_sorted))
+            best.sort(key=lambda s: s.score, reverse=True)
+            del best[limit:]
+        return best
 
     def _score(self, q: Analysis, entry: IndexedEntry, weights: dict[str, float], total: float,
-               coverage: float) -> Scored:
-        q_sorted = " ".join(sorted(q.terms))
-        best_dice, best_ratio, best_text = 0.0, 0.0, entry.qa.question
+               coverage: float, q_sorted: str) -> Scored:
+        best_dice, best_text = 0.0, entry.qa.question
         for p in entry.phrasings:
-            shared = sum(weights[t] for t in weights if t in p.terms)
-            p_weight = sum(self.index.weight(t) for t in p.terms)
-            dice = 2 * shared / (total + p_weight) if total + p_weight else 0.0
+            shared = sum(w for t, w in weights.items() if t in p.terms)
+            dice = 2 * shared / (total + p.weight) if total + p.weight else 0.0
             if dice > best_dice:
                 best_dice, best_text = dice, p.text
-            best_ratio = max(best_ratio, fuzz.ratio(q_sorted, p.sorted_text) / 100)
+        closest = process.extractOne(q_sorted, entry.sorted_texts, scorer=fuzz.ratio)
+        best_ratio = closest[1] / 100 if closest else 0.0
         intent = intent_factor(q.intent, entry.intent)
         if q.intent == Intent.PERSON:
             intent = max(intent, SOURCE_QUESTION)  # every answer names its sources: "who says 61?" is answered

@@ -1,0 +1,188 @@
+"""The bot: a `commands.Bot` (or `AutoShardedBot`) with one extension per concern.
+
+`create_bot(settings, service)` builds it; `setup_hook` loads the cogs, registers the persistent
+buttons and syncs the command tree when its definitions changed (see `bot.discord_app.sync`).
+Every send defaults to pinging nobody; command errors and event errors are logged with their
+traceback while the user gets a short apology, and the bot keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.discord_app import render
+from bot.discord_app.context import AnyBot, AppContext
+from bot.discord_app.sync import SyncOutcome, sync_commands
+from bot.discord_app.views import DYNAMIC_ITEMS, apologise
+from bot.service import FactService
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: Final = (
+    "bot.discord_app.cogs.ask",
+    "bot.discord_app.cogs.timeline",
+    "bot.discord_app.cogs.info",
+    "bot.discord_app.cogs.messages",
+    "bot.discord_app.cogs.admin",
+)
+
+
+class FactTree(app_commands.CommandTree[Any]):
+    """The command tree, with one error handler for every slash command and autocomplete."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[discord.Client], error: app_commands.AppCommandError
+    ) -> None:
+        """Refusals get their reason; anything else is logged with its traceback and apologised for."""
+        name = interaction.command.qualified_name if interaction.command else "?"
+        if isinstance(error, app_commands.CheckFailure):
+            log.info("refused /%s for user %s: %s", name, interaction.user.id, type(error).__name__)
+            await apologise(interaction, render.check_failure_message(error))
+            return
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        log.error("/%s failed", name, exc_info=original)
+        await apologise(interaction)
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """Only what the bot uses: guilds, guild and DM messages; message content only when opted in.
+
+    Without Message Content, Discord still sends the text of messages that mention the bot and of
+    DMs, which is all the mention and DM paths need.
+    """
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.message_content = settings.message_content
+    return intents
+
+
+def _options(settings: Settings) -> dict[str, Any]:
+    return {
+        # Prefix commands are not used (on_message is overridden below); commands.Bot requires one.
+        "command_prefix": commands.when_mentioned,
+        "help_command": None,
+        "intents": intents_for(settings),
+        "allowed_mentions": render.NO_MENTIONS,
+        "tree_cls": FactTree,
+    }
+
+
+async def _setup(bot: AnyBot, ctx: AppContext) -> None:
+    for extension in EXTENSIONS:
+        if extension not in bot.extensions:  # a re-login of the same object must not load twice
+            await bot.load_extension(extension)
+    bot.add_dynamic_items(*DYNAMIC_ITEMS)
+    for warning in ctx.settings.warnings():
+        log.warning(warning)
+    if ctx.sync_on_start:
+        try:
+            await sync_for(bot, ctx.settings)
+        except discord.HTTPException:
+            log.exception("command sync failed; serving the commands Discord already has")
+
+
+async def sync_for(
+    bot: AnyBot, settings: Settings, *, force: bool = False, scope: str = "auto"
+) -> SyncOutcome:
+    """Sync `bot`'s command tree as configured (dev guild or global); `force` ignores the stored hash."""
+    return await sync_commands(
+        bot,
+        bot.tree,
+        settings.command_hash_path,
+        dev_guild_id=settings.dev_guild_id,
+        force=force,
+        scope=scope,
+    )
+
+
+def _log_ready(bot: AnyBot) -> None:
+    user = bot.user
+    shards = f", {bot.shard_count} shards" if bot.shard_count and bot.shard_count > 1 else ""
+    log.info("logged in as %s (%s) in %d servers%s", user, user.id if user else "?", len(bot.guilds), shards)
+
+
+class FactBot(commands.Bot):
+    """The bot on one gateway connection."""
+
+    def __init__(self, ctx: AppContext, **options: Any) -> None:
+        super().__init__(**_options(ctx.settings), **options)
+        self.fact_context = ctx
+
+    async def setup_hook(self) -> None:
+        """Load the cogs, register persistent buttons, sync commands if they changed."""
+        await _setup(self, self.fact_context)
+
+    async def on_ready(self) -> None:
+        """Log who we are (the token is never logged)."""
+        _log_ready(self)
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: questions in messages are handled by the messages cog's listener."""
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """An event handler raised: log the traceback and keep serving."""
+        log.exception("unhandled error in %s", event_method)
+
+
+class ShardedFactBot(commands.AutoShardedBot):
+    """The bot on several gateway connections (FACTBOT_SHARDED=true); otherwise the same as FactBot."""
+
+    def __init__(self, ctx: AppContext, **options: Any) -> None:
+        super().__init__(**_options(ctx.settings), **options)
+        self.fact_context = ctx
+
+    async def setup_hook(self) -> None:
+        """Load the cogs, register persistent buttons, sync commands if they changed."""
+        await _setup(self, self.fact_context)
+
+    async def on_ready(self) -> None:
+        """Log who we are and how many shards."""
+        _log_ready(self)
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: questions in messages are handled by the messages cog's listener."""
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """An event handler raised: log the traceback and keep serving."""
+        log.exception("unhandled error in %s", event_method)
+
+
+def create_bot(settings: Settings, service: FactService, *, sync_on_start: bool = True) -> AnyBot:
+    """The bot for these settings: `AutoShardedBot` when FACTBOT_SHARDED is set, else `Bot`."""
+    ctx = AppContext(settings, service, sync_on_start=sync_on_start)
+    if settings.sharded:
+        return ShardedFactBot(ctx, shard_count=settings.shard_count)
+    return FactBot(ctx)
+
+
+class RedactToken(logging.Filter):
+    """Replaces the token in any log record that contains it (a library bug must not leak it)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record if it contains the token; never drop it."""
+        if self._token:
+            message = record.getMessage()
+            if self._token in message:
+                record.msg = message.replace(self._token, "[redacted token]")
+                record.args = ()
+        return True
+
+
+def setup_logging(settings: Settings) -> None:
+    """discord.py's log format at the configured level, with the token redacted from every record."""
+    discord.utils.setup_logging(level=logging.getLevelNamesMapping()[settings.log_level], root=True)
+    redact = RedactToken(settings.token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)

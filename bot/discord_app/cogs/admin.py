@@ -1,0 +1,88 @@
+"""/reload and /stats, for server managers and the bot's owner.
+
+`default_permissions(manage_guild=True)` hides the commands from everyone else in Discord's UI;
+server admins can change that in Server Settings → Integrations, so `is_admin_or_owner` checks
+again on every use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_app import render
+from bot.discord_app.context import AnyBot, AppContext, context_of
+from bot.questionlog import LogStats, QuestionLog
+
+Interaction = discord.Interaction[discord.Client]
+
+
+async def is_admin_or_owner(interaction: Interaction) -> bool:
+    """True for members with Manage Server here, and for the application's owner (or team) anywhere."""
+    if interaction.guild_id is not None and interaction.permissions.manage_guild:
+        return True
+    client = interaction.client
+    if isinstance(client, commands.Bot | commands.AutoShardedBot):
+        return await client.is_owner(interaction.user)
+    return False
+
+
+def read_stats(qlog: QuestionLog, since: datetime | None) -> LogStats:
+    """Counts including what is still queued (blocking: run it in a thread)."""
+    qlog.flush()
+    return qlog.stats(since)
+
+
+class AdminCog(commands.Cog, name="Admin"):
+    """Answers /reload and /stats."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    @app_commands.command(
+        name="reload", description="Reload the knowledge base; if it has problems, nothing changes."
+    )
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.check(is_admin_or_owner)
+    async def reload(self, interaction: Interaction) -> None:
+        """Validate the whole base first; swap it in only if valid, else list every problem."""
+        # Loading takes longer than the 3 s Discord allows before the first response.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.ctx.service.reload_async()
+        text, embeds = render.reload_report(result)
+        await interaction.followup.send(
+            text, embeds=embeds, ephemeral=True, allowed_mentions=render.NO_MENTIONS
+        )
+
+    @app_commands.command(
+        name="stats", description="How questions went: answered, declined, feedback, top misses."
+    )
+    @app_commands.describe(days="Only the last N days (default: everything kept in the log)")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.check(is_admin_or_owner)
+    async def stats(
+        self, interaction: Interaction, days: app_commands.Range[int, 1, 3650] | None = None
+    ) -> None:
+        """Counts from the question log, and the questions the bot most often could not answer."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        qlog = self.ctx.service.questions
+        stats: LogStats | None = None
+        note = ""
+        if qlog is not None:
+            since = datetime.now(UTC) - timedelta(days=days) if days else None
+            stats = await asyncio.to_thread(read_stats, qlog, since)  # SQLite: keep it off the event loop
+            if not qlog.healthy:
+                note = f"The log stopped recording: {qlog.last_error}"
+            elif days:
+                note = f"Last {days} day{'s' if days != 1 else ''}."
+        embed = render.stats_embed(stats, self.ctx.service.engine.base, note=render.truncate(note, 1000))
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
+
+
+async def setup(bot: AnyBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(AdminCog(context_of(bot)))

@@ -1,0 +1,57 @@
+"""/ask: a question answered from the fact base, with autocomplete, "did you mean" and feedback buttons."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_app import render
+from bot.discord_app.context import AnyBot, AppContext, context_of, origin_of_interaction
+from bot.discord_app.views import answer_reply
+
+Interaction = discord.Interaction[discord.Client]
+
+
+class AskCog(commands.Cog, name="Ask"):
+    """Answers /ask."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    @app_commands.command(
+        name="ask", description="Ask a question about the story; answers cite their sources."
+    )
+    @app_commands.describe(question="Your question, e.g. How many prisoners were released on 1 January?")
+    async def ask(
+        self,
+        interaction: Interaction,
+        question: app_commands.Range[str, 1, render.QUESTION_MAX_LENGTH],
+    ) -> None:
+        """Answer (or honestly decline) a question, citing figures, dates and sources."""
+        verdict = self.ctx.throttle.hit(interaction.user.id)
+        if not verdict.allowed:
+            # Every interaction must be acknowledged; ephemeral, so a flood stays out of the channel.
+            await interaction.response.send_message(
+                self.ctx.cooldown_notice(verdict), ephemeral=True, allowed_mentions=render.NO_MENTIONS
+            )
+            return
+        # Matching is CPU-only and sub-millisecond, well within the 3 s to respond: no defer needed.
+        # The engine is read once so a concurrent /reload cannot mix two bases in one answer.
+        engine = self.ctx.service.engine
+        answer = engine.answer(question)
+        self.ctx.service.record(answer, origin_of_interaction(interaction))
+        reply = answer_reply(answer, engine.base, asked=question)
+        await interaction.response.send_message(**reply.kwargs())
+
+    @ask.autocomplete("question")
+    async def ask_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Known questions closest to what has been typed so far."""
+        return render.autocomplete_choices(self.ctx.service.engine.complete(current, render.CHOICES_LIMIT))
+
+
+async def setup(bot: AnyBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(AskCog(context_of(bot)))

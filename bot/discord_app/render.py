@@ -1,0 +1,500 @@
+"""Everything the bot shows on Discord is rendered here, and nothing leaves here over Discord's limits.
+
+Answers, timeline pages, sources, about, reload reports and stats become embeds and message content;
+text typed by users is escaped before it is echoed back; every send uses `NO_MENTIONS`. The limits
+are Discord's (https://discord.com/developers/docs/resources/message#embed-object-embed-limits);
+exceeding one makes Discord reject the whole message with 400 Invalid Form Body, so each part is cut
+to size with an ellipsis and lists end with "…and N more" instead.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from typing import Final
+
+import discord
+from discord import app_commands
+
+from bot.engine import Answer
+from bot.engine.answer import Suggestion
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.model import Event, Story
+from bot.questionlog import LogStats
+from bot.service import ReloadResult
+from bot.timeline import event_line
+
+# --- Discord's limits -------------------------------------------------------------------------------
+
+CONTENT_LIMIT: Final = 2000
+EMBED_TITLE_LIMIT: Final = 256
+EMBED_DESCRIPTION_LIMIT: Final = 4096
+EMBED_FIELDS_LIMIT: Final = 25
+FIELD_NAME_LIMIT: Final = 256
+FIELD_VALUE_LIMIT: Final = 1024
+FOOTER_LIMIT: Final = 2048
+AUTHOR_LIMIT: Final = 256
+EMBED_TOTAL_LIMIT: Final = 6000
+"""Title, description, field names and values, footer and author together, across a message's embeds."""
+EMBEDS_PER_MESSAGE: Final = 10
+CHOICES_LIMIT: Final = 25
+CHOICE_TEXT_LIMIT: Final = 100
+BUTTONS_PER_ROW: Final = 5
+ROWS_PER_MESSAGE: Final = 5
+BUTTON_LABEL_LIMIT: Final = 80
+CUSTOM_ID_LIMIT: Final = 100
+
+QUESTION_MAX_LENGTH: Final = 300
+"""The /ask option's max length: longer than any real question, short enough to echo back."""
+EVENTS_PER_PAGE: Final = 10
+"""Timeline lines per page: a screenful on a phone."""
+TIMELINE_PAGE_BUDGET: Final = 3000
+"""Characters of event lines per timeline page, below the 4,096 of a description to leave room."""
+
+NO_MENTIONS: Final = discord.AllowedMentions.none()
+"""Passed on every send (and the bot's default): nothing the bot says pings anyone."""
+
+COLOUR_ANSWER: Final = discord.Colour.blue()
+COLOUR_UNSURE: Final = discord.Colour.gold()
+COLOUR_DECLINED: Final = discord.Colour.light_grey()
+COLOUR_ERROR: Final = discord.Colour.red()
+COLOUR_OK: Final = discord.Colour.green()
+
+ELLIPSIS: Final = "…"
+ASKED_PREFIX: Final = "Asked: "
+"""Embed author line carrying the user's own wording; feedback buttons read it back."""
+
+APOLOGY: Final = (
+    "Sorry, something went wrong on my side while handling that. It has been logged; please try again."
+)
+
+_SOURCE_LINE = re.compile(r"^Sources?: ")
+_DID_YOU_MEAN = re.compile(r"^Did you mean: ")
+_SPACES = re.compile(r"\s+")
+_UNESCAPE = re.compile(r"\\([\\*_`~|>#\[\]()-])")
+
+
+# --- text helpers ------------------------------------------------------------------------------------
+
+
+def truncate(text: str, limit: int, suffix: str = ELLIPSIS) -> str:
+    """`text` cut to at most `limit` characters, ending with `suffix` when cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= len(suffix):
+        return suffix[:limit]
+    return text[: limit - len(suffix)].rstrip() + suffix
+
+
+def clean_user_text(text: str) -> str:
+    """One line: control and format characters dropped (zero-width tricks), whitespace collapsed."""
+    kept = "".join(" " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch for ch in text)
+    kept = "".join(ch for ch in kept if unicodedata.category(ch) != "Cf")
+    return _SPACES.sub(" ", kept).strip()
+
+
+def escape_user_text(text: str, limit: int | None = None) -> str:
+    """User text made safe to echo in markdown: cleaned, markdown and mentions escaped, then cut."""
+    escaped = discord.utils.escape_mentions(discord.utils.escape_markdown(clean_user_text(text)))
+    return truncate(escaped, limit) if limit is not None else escaped
+
+
+def unescape_markdown(text: str) -> str:
+    """Undo `discord.utils.escape_markdown` (to read back a title the bot wrote)."""
+    return _UNESCAPE.sub(r"\1", text)
+
+
+def join_within(lines: Sequence[str], limit: int, more: Callable[[int], str] | None = None) -> str:
+    """Lines joined by newlines within `limit` characters; what does not fit becomes one "…and N more"."""
+    more = more or (lambda n: f"{ELLIPSIS}and {n} more")
+    lines = [truncate(line, limit) for line in lines]
+    if len("\n".join(lines)) <= limit:
+        return "\n".join(lines)
+    out: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        cost = len(line) + (1 if out else 0)
+        tail = len(more(len(lines) - i - 1)) + 1
+        if used + cost + tail > limit:
+            break
+        out.append(line)
+        used += cost
+    out.append(more(len(lines) - len(out)))
+    return truncate("\n".join(out), limit)
+
+
+def fit_embed(embed: discord.Embed) -> discord.Embed:
+    """Cut every part of `embed` to Discord's limits, then the whole to 6,000 characters. Returns it."""
+    if embed.title:
+        embed.title = truncate(embed.title, EMBED_TITLE_LIMIT)
+    if embed.description:
+        embed.description = truncate(embed.description, EMBED_DESCRIPTION_LIMIT)
+    if embed.author.name:
+        embed.set_author(name=truncate(embed.author.name, AUTHOR_LIMIT), url=embed.author.url)
+    if embed.footer.text:
+        embed.set_footer(text=truncate(embed.footer.text, FOOTER_LIMIT))
+    fields = embed.fields[:EMBED_FIELDS_LIMIT]
+    embed.clear_fields()
+    for f in fields:
+        embed.add_field(
+            name=truncate(f.name or "\u200b", FIELD_NAME_LIMIT),
+            value=truncate(f.value or "\u200b", FIELD_VALUE_LIMIT),
+            inline=f.inline,
+        )
+    over = len(embed) - EMBED_TOTAL_LIMIT
+    if over > 0 and embed.description:
+        # The description is the longest and least essential part to lose a tail of.
+        keep = max(len(embed.description) - over, 1)
+        embed.description = truncate(embed.description, keep)
+        over = len(embed) - EMBED_TOTAL_LIMIT
+    while over > 0 and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+        over = len(embed) - EMBED_TOTAL_LIMIT
+    return embed
+
+
+def content(text: str) -> str:
+    """Message content within 2,000 characters."""
+    return truncate(text, CONTENT_LIMIT)
+
+
+def button_label(text: str) -> str:
+    """A button label within 80 characters (Discord refuses empty labels, hence the fallback)."""
+    return truncate(clean_user_text(text), BUTTON_LABEL_LIMIT) or "?"
+
+
+# --- the story -------------------------------------------------------------------------------------
+
+
+def story_of_topic(base: KnowledgeBase, topic: str | None) -> Story | None:
+    """The story a topic belongs to; the first story when the topic is None or unknown."""
+    for story in base.stories:
+        if topic is not None and any(t.id == topic for t in story.topics):
+            return story
+    return base.stories[0] if base.stories else None
+
+
+def story_of_entry(base: KnowledgeBase, entry_id: str | None) -> Story | None:
+    """The story a Q&A entry belongs to (through its topic)."""
+    qa = base.questions.get(entry_id) if entry_id else None
+    return story_of_topic(base, qa.topic if qa else None)
+
+
+def as_of_text(story: Story | None) -> str:
+    """'as of 1 January 2026', or '' with no story."""
+    return f"as of {story.as_of.label()}" if story else ""
+
+
+# --- answers ---------------------------------------------------------------------------------------
+
+
+def answer_body(answer: Answer) -> str:
+    """The answer's text without its sources line (shown as a field) and "did you mean" (buttons)."""
+    lines = [
+        ln for ln in answer.text.splitlines() if not _SOURCE_LINE.match(ln) and not _DID_YOU_MEAN.match(ln)
+    ]
+    return "\n".join(lines).strip()
+
+
+def answer_embed(answer: Answer, base: KnowledgeBase, asked: str | None = None) -> discord.Embed:
+    """An answer (or an honest decline) as one embed: question, text, figures, sources, confidence."""
+    story = story_of_entry(base, answer.entry_id)
+    if not answer.answered:
+        embed = discord.Embed(
+            title="I can't answer that from my sources",
+            description=answer_body(answer),
+            colour=COLOUR_DECLINED,
+        )
+        if answer.suggestions:
+            embed.add_field(name="Did you mean", value="Pick one of the buttons below.", inline=False)
+        embed.set_footer(text=f"Knowledge {as_of_text(story)}" if story else "")
+    else:
+        embed = discord.Embed(
+            title=escape_user_text(answer.entry_question or answer.question, EMBED_TITLE_LIMIT),
+            description=answer_body(answer),
+            colour=COLOUR_UNSURE if answer.low_confidence else COLOUR_ANSWER,
+        )
+        figures = [
+            f"**{f.value}**" + (f" — {f.date_label}" if f.date_label else "") for f in answer.facts if f.value
+        ]
+        if figures:
+            embed.add_field(name="Figures", value=join_within(figures, FIELD_VALUE_LIMIT), inline=False)
+        sources = [f"• {c.chain_text()}" for c in answer.citations]
+        if sources:
+            name = "Source" if len(sources) == 1 else "Sources"
+            embed.add_field(name=name, value=join_within(sources, FIELD_VALUE_LIMIT), inline=False)
+        footer = [f"Confidence {answer.confidence:.0%}"]
+        if story:
+            footer.append(as_of_text(story))
+        if answer.low_confidence:
+            footer.append("not sure I understood: see the suggestions below")
+        embed.set_footer(text=" · ".join(footer))
+    if asked is not None:
+        shown = clean_user_text(asked)
+        matched = answer.entry_question or ""
+        if shown and shown.casefold() != matched.casefold():
+            # Embed author names are plain text (no markdown), so only mentions need neutralising.
+            embed.set_author(name=truncate(ASKED_PREFIX + discord.utils.escape_mentions(shown), AUTHOR_LIMIT))
+    return fit_embed(embed)
+
+
+def asked_question(message: discord.Message | None) -> str | None:
+    """Read back the question an answer message was for: its "Asked:" line, else its title."""
+    if message is None or not message.embeds:
+        return None
+    embed = message.embeds[0]
+    if embed.author.name and embed.author.name.startswith(ASKED_PREFIX):
+        # escape_mentions put zero-width spaces after "@"; the log wants the words as typed.
+        return embed.author.name[len(ASKED_PREFIX) :].replace("\u200b", "")
+    return unescape_markdown(embed.title) if embed.title else None
+
+
+def fallback_suggestions(base: KnowledgeBase, limit: int = 3) -> tuple[Suggestion, ...]:
+    """When a decline has nothing close: the first question of each topic, so there is still a way on."""
+    out: list[Suggestion] = []
+    for topic in base.topics():
+        qa = next((q for q in base.questions.values() if q.topic == topic), None)
+        if qa is not None:
+            out.append(Suggestion(qa.id, qa.question, 0.0))
+        if len(out) >= limit:
+            break
+    return tuple(out)
+
+
+def autocomplete_choices(pairs: Iterable[tuple[str, str]]) -> list[app_commands.Choice[str]]:
+    """Known questions as autocomplete choices: at most 25, each name and value within 100 characters."""
+    seen: set[str] = set()
+    out: list[app_commands.Choice[str]] = []
+    for _, question in pairs:
+        text = truncate(clean_user_text(question), CHOICE_TEXT_LIMIT)
+        if text and text not in seen:
+            seen.add(text)
+            out.append(app_commands.Choice(name=text, value=text))
+        if len(out) >= CHOICES_LIMIT:
+            break
+    return out
+
+
+# --- notices ---------------------------------------------------------------------------------------
+
+
+def cooldown_notice(retry_after: float, rate: int, per: float) -> str:
+    """The one polite message a user over the rate limit gets."""
+    wait = max(math.ceil(retry_after), 1)
+    return content(
+        f"You're asking faster than I can keep up with ({rate} questions per {per:g} s). "
+        f"Please wait {wait} s and ask again."
+    )
+
+
+def mention_help(base: KnowledgeBase, scope: str, bot_name: str) -> str:
+    """What to say when mentioned with no question."""
+    example = next(iter(base.questions.values())).question if base.questions else "What happened?"
+    return content(
+        f"Ask me about {scope}. Mention me with a question, e.g. “@{bot_name} {example}”, or use /ask. "
+        "/timeline shows the story in dates, /sources who said what."
+    )
+
+
+# --- timeline --------------------------------------------------------------------------------------
+
+
+def timeline_lines(events: Sequence[Event], base: KnowledgeBase) -> list[str]:
+    """One line per event with the date in bold: '**1 January 2026** — Title: summary'."""
+    out = []
+    for event in events:
+        line = event_line(event, base)
+        date, sep, rest = line.partition(" — ")
+        out.append(truncate(f"**{date}**{sep}{rest}" if sep else line, TIMELINE_PAGE_BUDGET))
+    return out
+
+
+def paginate_lines(lines: Sequence[str], first_page_room: int) -> list[list[str]]:
+    """Lines split into pages of at most EVENTS_PER_PAGE lines and TIMELINE_PAGE_BUDGET characters.
+
+    The first page has `first_page_room` characters (it also carries the story's summary). Always at
+    least one (possibly empty) page.
+    """
+    pages: list[list[str]] = [[]]
+    used = 0
+    for line in lines:
+        room = first_page_room if len(pages) == 1 else TIMELINE_PAGE_BUDGET
+        cost = len(line) + (1 if pages[-1] else 0)
+        if pages[-1] and (len(pages[-1]) >= EVENTS_PER_PAGE or used + cost > room):
+            pages.append([])
+            used, cost = 0, len(line)
+        pages[-1].append(line)
+        used += cost
+    return pages
+
+
+def timeline_embed(
+    base: KnowledgeBase,
+    events: Sequence[Event],
+    page: int,
+    *,
+    filters: str = "",
+    topic: str | None = None,
+) -> tuple[discord.Embed, int, int]:
+    """One page of the timeline: (embed, page shown, number of pages).
+
+    The first page reads as a summary of the story: its title and summary, then the first events.
+    `page` is clamped into range (a button may outlive a reload that shortened the timeline).
+    """
+    story = story_of_topic(base, topic)
+    title = story.title if story else "Timeline"
+    intro = story.summary if story else ""
+    if filters:
+        intro = f"{intro}\n\n*{filters}*" if intro else f"*{filters}*"
+    intro = truncate(intro, EMBED_DESCRIPTION_LIMIT - TIMELINE_PAGE_BUDGET - 2)
+    lines = timeline_lines(events, base)
+    pages = paginate_lines(lines, TIMELINE_PAGE_BUDGET - len(intro) // 2)
+    page = min(max(page, 0), len(pages) - 1)
+    body = "\n".join(pages[page]) if lines else "No events match."
+    if page == 0:
+        description = f"{intro}\n\n{body}" if intro else body
+    else:
+        description = body
+        title = f"{title} (continued)"
+    embed = discord.Embed(title=title, description=description, colour=COLOUR_ANSWER)
+    footer = [f"{len(events)} event{'s' if len(events) != 1 else ''}"]
+    if len(pages) > 1:
+        footer.append(f"page {page + 1} of {len(pages)}")
+    if story:
+        footer.append(as_of_text(story))
+    embed.set_footer(text=" · ".join(footer))
+    return fit_embed(embed), page, len(pages)
+
+
+# --- sources and about -----------------------------------------------------------------------------
+
+
+def source_lines(base: KnowledgeBase) -> list[str]:
+    """Per source: who it is, how many facts it states or carries, and when it said them."""
+    lines = []
+    for source in base.sources.values():
+        stated = [f for f in base.facts.values() if any(a.source == source.id for a in f.sources)]
+        carried = [f for f in base.facts.values() if any(source.id in a.via for a in f.sources)]
+        said = sorted({a.said_on for f in stated for a in f.sources if a.source == source.id and a.said_on})
+        parts = [f"**{source.name}** ({source.kind.label})"]
+        if stated:
+            parts.append(f"{len(stated)} fact{'s' if len(stated) != 1 else ''}")
+        if said:
+            parts.append("said " + ", ".join(d.label() for d in said))
+        if source.published:
+            parts.append(f"published {source.published.label()}")
+        if carried:
+            parts.append(f"carries {len(carried)} fact{'s' if len(carried) != 1 else ''}")
+        if source.via:
+            parts.append("cites " + " → ".join(base.sources[v].name for v in source.via if v in base.sources))
+        line = " — ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
+        if source.title:
+            line += f": *{source.title}*"
+        lines.append(line)
+    return lines
+
+
+def sources_embed(base: KnowledgeBase) -> discord.Embed:
+    """/sources: what the bot knows and from whom, with dates."""
+    story = story_of_topic(base, None)
+    intro = (
+        "Every answer names who said it, when, and the reports it reached us through "
+        "(e.g. a group's statement via AFP → TASR)."
+    )
+    body = join_within(source_lines(base), EMBED_DESCRIPTION_LIMIT - len(intro) - 2)
+    embed = discord.Embed(title="Sources", description=f"{intro}\n\n{body}", colour=COLOUR_ANSWER)
+    c = base.counts()
+    embed.set_footer(text=f"{c['sources']} sources, {c['facts']} facts · {as_of_text(story)}".rstrip(" ·"))
+    return fit_embed(embed)
+
+
+def about_embed(base: KnowledgeBase, scope: str, bot_name: str) -> discord.Embed:
+    """/about: the story, how current it is, how to ask, and what the base holds."""
+    story = story_of_topic(base, None)
+    embed = discord.Embed(
+        title=story.title if story else "About",
+        description=story.summary if story else "",
+        colour=COLOUR_ANSWER,
+    )
+    if story:
+        embed.add_field(name="As of", value=story.as_of.label(), inline=True)
+    for other in base.stories[1:]:
+        embed.add_field(name="Also covers", value=f"{other.title} ({as_of_text(other)})", inline=False)
+    embed.add_field(name="What I can answer", value=f"Questions about {scope}.", inline=False)
+    embed.add_field(
+        name="How to ask",
+        value=(
+            f"• `/ask` with your question (suggestions appear as you type)\n"
+            f"• mention me: @{bot_name} How many prisoners were released?\n"
+            f"• or send me a direct message\n"
+            f"• `/timeline` for the story in dates, `/sources` for who said what"
+        ),
+        inline=False,
+    )
+    embed.add_field(name="Knowledge base", value=base.summary_line(), inline=False)
+    embed.set_footer(text="Answers quote figures as the sources phrased them, with who said so and when.")
+    return fit_embed(embed)
+
+
+# --- admin -----------------------------------------------------------------------------------------
+
+
+def reload_report(result: ReloadResult) -> tuple[str, list[discord.Embed]]:
+    """/reload's ephemeral reply: the summary, and on failure every problem as file:line [entry] message."""
+    if result.ok:
+        return content(f"✅ {result.summary}"), []
+    lines = [f"• {discord.utils.escape_markdown(str(p))}" for p in result.problems]
+    n = len(lines)
+    embed = discord.Embed(
+        title=f"{n} problem{'s' if n != 1 else ''} in the knowledge base",
+        description=join_within(
+            lines,
+            EMBED_DESCRIPTION_LIMIT,
+            more=lambda k: f"{ELLIPSIS}and {k} more (run `python -m bot check` to list them all)",
+        ),
+        colour=COLOUR_ERROR,
+    )
+    text = f"❌ {result.summary} I keep answering from the working base."
+    return content(text), [fit_embed(embed)]
+
+
+def stats_embed(stats: LogStats | None, base: KnowledgeBase, note: str = "") -> discord.Embed:
+    """/stats: what was asked and how it went, and what people asked that the bot could not answer."""
+    embed = discord.Embed(title="Question statistics", colour=COLOUR_ANSWER)
+    if stats is None:
+        embed.description = "The question log is off (FACTBOT_DB_PATH=off), so there is nothing to count."
+    else:
+        embed.description = f"{stats.total} question{'s' if stats.total != 1 else ''} in the log."
+        for name, value in (
+            ("Answered", stats.answered),
+            ("Low confidence", stats.low_confidence),
+            ("Declined", stats.declined),
+            ("👍 Helpful", stats.helpful),
+            ("👎 Not helpful", stats.not_helpful),
+            ("People", stats.distinct_users),
+        ):
+            embed.add_field(name=name, value=str(value), inline=True)
+        misses = [f"{n}× {escape_user_text(q, 200)}" for q, n in stats.top_misses]
+        embed.add_field(
+            name="Top misses",
+            value=join_within(misses, FIELD_VALUE_LIMIT) if misses else "None so far.",
+            inline=False,
+        )
+    if note:
+        embed.add_field(name="Note", value=note, inline=False)
+    embed.set_footer(text=f"Knowledge: {base.summary_line()}")
+    return fit_embed(embed)
+
+
+def check_failure_message(error: app_commands.AppCommandError) -> str:
+    """Words for a refused command (permissions, wrong place), never a traceback."""
+    if isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):
+        return "Only server managers (Manage Server permission) and the bot's owner can use this command."
+    return APOLOGY
+
+
+def total_embed_size(embeds: Iterable[discord.Embed]) -> int:
+    """Characters counted against the 6,000 per message."""
+    return sum(len(e) for e in embeds)

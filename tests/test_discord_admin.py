@@ -1,0 +1,158 @@
+"""/reload and /stats: who may use them, failed reloads change nothing, questions keep flowing."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import World
+from simcord import SetupError
+
+from bot.service import FactService, ReloadResult
+
+Q87 = "How many political prisoners were released on 1 January?"
+NEW_QUESTION = "What colour was the bus that took the released prisoners home?"
+NEW_ENTRY = f"""
+  - id: test-bus-colour
+    topic: jan-1-release
+    question: {NEW_QUESTION}
+    answer: >-
+      The sources do not say; they say {{jan1-released}} left {{jan1-prison}}.
+"""
+
+
+def facts_file(knowledge: Path) -> Path:
+    return knowledge / "venezuela-2026" / "facts.yaml"
+
+
+def questions_file(knowledge: Path) -> Path:
+    return knowledge / "venezuela-2026" / "questions.yaml"
+
+
+def break_yaml_syntax(knowledge: Path) -> str:
+    path = facts_file(knowledge)
+    path.write_text(path.read_text(encoding="utf-8") + "\n  - id: [unclosed\n", encoding="utf-8")
+    return "venezuela-2026/facts.yaml"
+
+
+def reference_unknown_fact(knowledge: Path) -> str:
+    path = questions_file(knowledge)
+    text = path.read_text(encoding="utf-8")
+    assert "{jan1-released} detained" in text
+    path.write_text(text.replace("{jan1-released} detained", "{jan1-releasd} detained", 1), encoding="utf-8")
+    return "venezuela-2026/questions.yaml"
+
+
+def command_id(world: World, name: str) -> int:
+    root = world.env.backend.find_command(name, world.guild.id, type=1)
+    return int(root["id"])
+
+
+async def test_reload_is_for_managers_only(world: World) -> None:
+    with pytest.raises(SetupError, match="not visible"):  # hidden by default_permissions(manage_guild)
+        await world.alice.slash(world.channel, "reload")
+
+    # A server admin may open the command to everyone in Integrations; the bot still checks.
+    world.guild.set_command_permissions(command_id(world, "reload"), {world.alice: True})
+    refused = await world.alice.slash(world.channel, "reload")
+
+    assert refused.ephemeral and "Manage Server" in refused.response.content
+    assert [type(e).__name__ for e in world.env.errors] == ["CheckFailure"]
+
+
+@pytest.mark.parametrize("breakage", [break_yaml_syntax, reference_unknown_fact])
+async def test_a_broken_base_is_refused_with_every_problem_and_answers_stay(
+    world: World, knowledge_copy: Path, breakage: Callable[[Path], str]
+) -> None:
+    broken_file = breakage(knowledge_copy)
+
+    result = await world.admin.slash(world.channel, "reload")
+
+    assert world.callbacks()[-1] == {"type": 5, "data": {"flags": 64}}  # deferred at once, ephemeral
+    reply = result.response
+    assert reply.ephemeral and reply.content.startswith("❌ Reload refused")
+    problems = reply.embeds[0].description or ""
+    assert re.search(rf"{re.escape(broken_file)}:\d+", problems), problems  # file:line
+    if breakage is reference_unknown_fact:
+        assert "\\[jan1-how-many\\]" in problems or "[jan1-how-many]" in problems
+
+    answer = await world.alice.slash(world.channel, "ask", question=Q87)
+    assert "87" in (answer.response.embeds[0].description or ""), "still answering from the working base"
+
+
+async def test_many_problems_are_cut_to_the_limits_with_a_count(world: World, knowledge_copy: Path) -> None:
+    path = questions_file(knowledge_copy)
+    text = path.read_text(encoding="utf-8")
+    # Every fact reference misspelt: one problem per reference, far more than fit in an embed.
+    path.write_text(re.sub(r"\{([a-z0-9-]+)([.}])", r"{zz-\1-missing-fact\2", text), encoding="utf-8")
+
+    result = await world.admin.slash(world.channel, "reload")
+
+    embed = result.response.embeds[0]
+    count = int(re.match(r"(\d+) problems", embed.title or "").group(1))  # type: ignore[union-attr]
+    shown = (embed.description or "").count("• ")
+    assert count > shown > 0
+    assert f"and {count - shown} more" in (embed.description or "")
+
+
+async def test_a_valid_change_takes_effect(world: World, knowledge_copy: Path) -> None:
+    before = await world.alice.slash(world.channel, "ask", question=NEW_QUESTION)
+    assert before.response.embeds[0].title == "I can't answer that from my sources"
+    path = questions_file(knowledge_copy)
+    path.write_text(path.read_text(encoding="utf-8") + NEW_ENTRY, encoding="utf-8")
+
+    result = await world.admin.slash(world.channel, "reload")
+
+    assert result.response.content.startswith("✅ Reloaded")
+    after = await world.alice.slash(world.channel, "ask", question=NEW_QUESTION)
+    assert after.response.embeds[0].title == NEW_QUESTION
+    assert "at least 87 people" in (after.response.embeds[0].description or "")
+
+
+async def test_questions_asked_during_a_reload_are_all_answered(
+    world: World, knowledge_copy: Path, fact_service: FactService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = questions_file(knowledge_copy)
+    path.write_text(path.read_text(encoding="utf-8") + NEW_ENTRY, encoding="utf-8")
+    real_reload = fact_service.reload
+
+    def slow_reload() -> ReloadResult:
+        time.sleep(0.3)  # in the worker thread: long enough for every question below to arrive
+        return real_reload()
+
+    monkeypatch.setattr(fact_service, "reload", slow_reload)
+
+    reload = world.emit_slash(world.admin, world.channel, "reload")
+    asks = [world.emit_slash(world.alice, world.channel, "ask", question=Q87) for _ in range(20)]
+    await world.env.settle(timeout=10)
+
+    assert reload.response.content.startswith("✅ Reloaded")
+    assert all(a.acknowledged and "87" in (a.response.embeds[0].description or "") for a in asks)
+    paths = [r.path for r in world.env.http_requests if r.method == "POST"]
+    reload_done = max(i for i, p in enumerate(paths) if p.startswith("/webhooks/"))
+    answered = [i for i, p in enumerate(paths) if p.endswith("/callback")]
+    assert sum(i < reload_done for i in answered) == 21, "answered while the reload was still loading"
+
+    after = await world.alice.slash(world.channel, "ask", question=NEW_QUESTION)
+    assert after.response.embeds[0].title == NEW_QUESTION
+
+
+async def test_stats_counts_outcomes_feedback_and_misses(world: World) -> None:
+    answered = await world.alice.slash(world.channel, "ask", question=Q87)
+    await world.alice.slash(world.channel, "ask", question="What is the weather in Caracas?")
+    await world.bob.slash(world.channel, "ask", question="What is the weather in Caracas?")
+    await world.alice.slash(world.channel, "ask", question="prisoners")
+    await world.bob.click(answered.response, label="Not helpful")
+
+    result = await world.admin.slash(world.channel, "stats")
+
+    assert result.ephemeral
+    fields = {f.name: f.value for f in result.response.embeds[0].fields}
+    assert (fields["Answered"], fields["Declined"], fields["Low confidence"]) == ("1", "2", "1")
+    assert (fields["👍 Helpful"], fields["👎 Not helpful"], fields["People"]) == ("0", "1", "2")
+    assert (fields["Top misses"] or "").startswith("2× What is the weather in Caracas?")
+    with pytest.raises(SetupError, match="not visible"):
+        await world.alice.slash(world.channel, "stats")
