@@ -22,8 +22,10 @@ from rapidfuzz import fuzz, process
 from bot.engine import Engine
 from bot.knowledge import load_base
 
-SYLLABLES = "ba be bi bo bu ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu ra re ri ro ru " \
-            "sa se si so su ta te ti to tu va ve vi vo vu za ze zi zo zu dor mar tel quin"
+SYLLABLES = (
+    "ba be bi bo bu ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu ra re ri ro ru "
+    "sa se si so su ta te ti to tu va ve vi vo vu za ze zi zo zu dor mar tel quin"
+)
 STEMS = SYLLABLES.split()
 OPENERS = ["How many", "When did", "Who", "Where did", "Why did", "What"]
 
@@ -41,7 +43,8 @@ def generate(root: Path, entries: int, seed: int = 7) -> list[str]:
         "story:\n  id: synthetic\n  title: Synthetic\n  summary: Generated for benchmarks.\n"
         "  as_of: 2026-01-01\n  topics:\n    - id: main\n      label: Main\n"
         "sources:\n  - id: agency\n    name: Agency\n    kind: news_agency\n    published: 2026-01-01\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     questions: list[str] = []
     per_file = 1000
     for start in range(0, entries, per_file):
@@ -49,21 +52,28 @@ def generate(root: Path, entries: int, seed: int = 7) -> list[str]:
         for i in range(start, min(start + per_file, entries)):
             topic = rng.sample(vocab, 4)
             amount = rng.randint(2, 99999)
-            facts.append(f"  - id: f{i}\n    topic: main\n    statement: {' '.join(topic)} reached {amount}.\n"
-                         f"    value: more than {amount}\n    amount: {amount}\n    qualifier: more than\n"
-                         f"    date: 2025-{rng.randint(1, 12):02d}\n    sources: [{{source: agency}}]")
-            phrasings = [f"{rng.choice(OPENERS)} {' '.join(rng.sample(topic, 3))} {word(rng)} {i}?"
-                         for _ in range(5)]
+            facts.append(
+                f"  - id: f{i}\n    topic: main\n    statement: {' '.join(topic)} reached {amount}.\n"
+                f"    value: more than {amount}\n    amount: {amount}\n    qualifier: more than\n"
+                f"    date: 2025-{rng.randint(1, 12):02d}\n    sources: [{{source: agency}}]"
+            )
+            phrasings = [
+                f"{rng.choice(OPENERS)} {' '.join(rng.sample(topic, 3))} {word(rng)} {i}?" for _ in range(5)
+            ]
             alts = "\n".join(f"      - {p}" for p in phrasings[1:])
-            qas.append(f"  - id: q{i}\n    question: {phrasings[0]}\n    alternates:\n{alts}\n"
-                       f"    answer: '{{f{i}}} on {{f{i}.date}}.'")
+            qas.append(
+                f"  - id: q{i}\n    question: {phrasings[0]}\n    alternates:\n{alts}\n"
+                f"    answer: '{{f{i}}} on {{f{i}.date}}.'"
+            )
             if rng.random() < 0.02:
                 q = phrasings[rng.randint(0, 4)].replace("?", "").lower()
                 chars = list(q)
                 j = rng.randrange(len(chars))
                 chars[j] = rng.choice("abcdefghijklmnopqrstuvwxyz")  # a typo
                 questions.append("".join(chars))
-        (root / f"part-{start // per_file:03d}.yaml").write_text("\n".join(facts + qas) + "\n", encoding="utf-8")
+        (root / f"part-{start // per_file:03d}.yaml").write_text(
+            "\n".join(facts + qas) + "\n", encoding="utf-8"
+        )
     questions += [f"what is the {word(rng)} of {word(rng)}" for _ in range(50)]  # out of scope
     return questions
 
@@ -102,24 +112,34 @@ def bench(label: str, path: Path | None, questions: list[str], rounds: int) -> N
     plain = timed(lambda q: process.extractOne(q, phrasings, scorer=fuzz.WRatio), questions, rounds)
     p50, p95 = percentiles(ours)
     b50, b95 = percentiles(plain)
-    print(f"| {label} | {len(base.questions):,} / {len(phrasings):,} | {p50:.3f} | {p95:.3f} | "
-          f"{b50:.3f} | {b95:.3f} | {b95 / p95:.1f}× | {loaded:.2f} + {built - loaded:.2f} s | "
-          f"{peak / 1048576:.0f} MiB |")
+    print(
+        f"| {label} | {len(base.questions):,} / {len(phrasings):,} | {p50:.3f} | {p95:.3f} | "
+        f"{b50:.3f} | {b95:.3f} | {b95 / p95:.1f}× | {loaded:.2f} + {built - loaded:.2f} s | "
+        f"{peak / 1048576:.0f} MiB |"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     real_questions = [q for qa in load_base().questions.values() for q in qa.phrasings()]
     rng = random.Random(3)
     real_questions = [q.lower().replace("?", "") for q in real_questions] + [
-        "how mnay ppl died in the protests", "what's the weather in caracas", "tell me a joke",
-        "how many prisoners were released in cuba last year", "cuantos presos liberaron en navidad"]
+        "how mnay ppl died in the protests",
+        "what's the weather in caracas",
+        "tell me a joke",
+        "how many prisoners were released in cuba last year",
+        "cuantos presos liberaron en navidad",
+    ]
     rng.shuffle(real_questions)
-    print("| base | entries / phrasings | p50 ms | p95 ms | WRatio p50 ms | WRatio p95 ms | "
-          "p95 WRatio/ours | load + index | peak alloc (load+index) |")
+    print(
+        "| base | entries / phrasings | p50 ms | p95 ms | WRatio p50 ms | WRatio p95 ms | "
+        "p95 WRatio/ours | load + index | peak alloc (load+index) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     bench("real", None, real_questions, args.rounds)
     with tempfile.TemporaryDirectory() as tmp:

@@ -19,8 +19,13 @@ if TYPE_CHECKING:
 
 
 def _knowledge_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--knowledge", type=Path, default=None, metavar="PATH",
-                        help="knowledge directory or file (default: knowledge/ or $FACTBOT_KNOWLEDGE_PATH)")
+    parser.add_argument(
+        "--knowledge",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="knowledge directory or file (default: knowledge/ or $FACTBOT_KNOWLEDGE_PATH)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,36 +33,52 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="factbot: answers questions about a news story from a curated, sourced YAML fact base.",
-        epilog="Example: python -m bot ask \"How many prisoners were released on 1 January?\"",
+        epilog='Example: python -m bot ask "How many prisoners were released on 1 January?"',
     )
     parser.add_argument("--version", action="version", version=f"factbot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     raw = argparse.RawDescriptionHelpFormatter
 
-    p = sub.add_parser("check", help="validate the knowledge base and print its counts", formatter_class=raw,
-                       description="Validate every *.yaml file; list every problem with file, line and entry.",
-                       epilog="Example:\n  python -m bot check\n  python -m bot check knowledge/venezuela-2026")
+    p = sub.add_parser(
+        "check",
+        help="validate the knowledge base and print its counts",
+        formatter_class=raw,
+        description="Validate every *.yaml file; list every problem with file, line and entry.",
+        epilog="Example:\n  python -m bot check\n  python -m bot check knowledge/venezuela-2026",
+    )
     p.add_argument("path", nargs="?", type=Path, default=None, help="directory or file (default: knowledge/)")
 
-    p = sub.add_parser("ask", help="answer one question, or one per line from standard input", formatter_class=raw,
-                       description="Answer a question as the bot would. Without QUESTION, reads one question per "
-                                   "line from standard input and prints one result per line.",
-                       epilog="Examples:\n  python -m bot ask \"how many ppl got out on new years day\"\n"
-                              "  python -m bot ask --json \"Who won the 2024 election?\"\n"
-                              "  printf 'q1\\nq2\\n' | python -m bot ask --json")
+    p = sub.add_parser(
+        "ask",
+        help="answer one question, or one per line from standard input",
+        formatter_class=raw,
+        description="Answer a question as the bot would. Without QUESTION, reads one question per "
+        "line from standard input and prints one result per line.",
+        epilog='Examples:\n  python -m bot ask "how many ppl got out on new years day"\n'
+        '  python -m bot ask --json "Who won the 2024 election?"\n'
+        "  printf 'q1\\nq2\\n' | python -m bot ask --json",
+    )
     p.add_argument("question", nargs="*", help="the question (quote it)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     _knowledge_arg(p)
 
-    p = sub.add_parser("chat", help="interactive terminal chat with the same answers as Discord",
-                       formatter_class=raw, description="Ask questions in a terminal session; /help lists commands.",
-                       epilog="Example:\n  python -m bot chat   (then type: /timeline 2025-12)")
+    p = sub.add_parser(
+        "chat",
+        help="interactive terminal chat with the same answers as Discord",
+        formatter_class=raw,
+        description="Ask questions in a terminal session; /help lists commands.",
+        epilog="Example:\n  python -m bot chat   (then type: /timeline 2025-12)",
+    )
     _knowledge_arg(p)
 
-    p = sub.add_parser("timeline", help="the story's events in date order", formatter_class=raw,
-                       description="Print the timeline, optionally filtered by dates and topic.",
-                       epilog="Examples:\n  python -m bot timeline\n  python -m bot timeline --from 2025-12 "
-                              "--to 2026-01-01\n  python -m bot timeline --topic us-venezuela --json")
+    p = sub.add_parser(
+        "timeline",
+        help="the story's events in date order",
+        formatter_class=raw,
+        description="Print the timeline, optionally filtered by dates and topic.",
+        epilog="Examples:\n  python -m bot timeline\n  python -m bot timeline --from 2025-12 "
+        "--to 2026-01-01\n  python -m bot timeline --topic us-venezuela --json",
+    )
     p.add_argument("--from", dest="start", metavar="DATE", help="first date: 2025, 2025-12 or 2025-12-25")
     p.add_argument("--to", dest="end", metavar="DATE", help="last date, same forms")
     p.add_argument("--topic", help="only this topic (see `python -m bot timeline --topics`)")
@@ -164,7 +185,21 @@ def _timeline(base: KnowledgeBase, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"Bad date: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps([{"date": e.date.iso(), "date_label": e.date.label(), "title": e.title,
-                       "summary": e.summary, "topic": e.topic, "facts": e.facts} for e in events],
-                     ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            [
+                {
+                    "date": e.date.iso(),
+                    "date_label": e.date.label(),
+                    "title": e.title,
+                    "summary": e.summary,
+                    "topic": e.topic,
+                    "facts": e.facts,
+                }
+                for e in events
+            ],
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     return 0

@@ -34,7 +34,9 @@ class ReloadResult:
 class FactService:
     """Answers questions from the current engine and logs what it could not answer."""
 
-    def __init__(self, engine: Engine, knowledge_path: Path | None = None, questions: QuestionLog | None = None):
+    def __init__(
+        self, engine: Engine, knowledge_path: Path | None = None, questions: QuestionLog | None = None
+    ):
         self._engine = engine
         self.knowledge_path = knowledge_path
         self.questions = questions
@@ -72,8 +74,12 @@ class FactService:
             best_entry, best_question = answer.suggestions[0].entry_id, answer.suggestions[0].question
         try:
             self.questions.record_question(
-                answer.question, origin, outcome=outcome, confidence=answer.confidence,
-                best_entry=best_entry, best_question=best_question,
+                answer.question,
+                origin,
+                outcome=outcome,
+                confidence=answer.confidence,
+                best_entry=best_entry,
+                best_question=best_question,
             )
         except Exception:  # the log must never take answering down with it
             log.exception("could not log a question")
@@ -86,12 +92,20 @@ class FactService:
                 engine = Engine(load_base(self.knowledge_path))
             except KnowledgeError as exc:
                 log.warning("reload refused, still answering from the working base:\n%s", exc.report())
-                return ReloadResult(False, f"Reload refused: {len(exc.problems)} problem(s); nothing changed.",
-                                    exc.problems, time.perf_counter() - started)
+                return ReloadResult(
+                    False,
+                    f"Reload refused: {len(exc.problems)} problem(s); nothing changed.",
+                    exc.problems,
+                    time.perf_counter() - started,
+                )
             except Exception as exc:  # a bug must not replace a working base either
                 log.exception("reload failed")
-                problem = Problem(str(self.knowledge_path or "knowledge"), None, None, f"unexpected error: {exc}")
-                return ReloadResult(False, "Reload failed; nothing changed.", [problem], time.perf_counter() - started)
+                problem = Problem(
+                    str(self.knowledge_path or "knowledge"), None, None, f"unexpected error: {exc}"
+                )
+                return ReloadResult(
+                    False, "Reload failed; nothing changed.", [problem], time.perf_counter() - started
+                )
             self._engine = engine  # one reference assignment: atomic for every reader
             self.loaded_at = time.time()
         took = time.perf_counter() - started

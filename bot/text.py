@@ -39,7 +39,7 @@ def fold(text: str) -> str:
 
 
 def normalize(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
-    """Fold `text` and reduce it to words separated by single spaces ("2,400" → "2400", "Maduro's" → "maduro")."""
+    """Fold `text` and reduce it to single-spaced words ("2,400" → "2400", "Maduro's" → "maduro")."""
     text = fold(text[: limit * 2])[:limit]
     text = _THOUSANDS.sub("", text)
     text = _APOSTROPHE_S.sub(r"\1", text)

@@ -18,13 +18,11 @@ def parse_bound(text: str | None, *, end: bool = False) -> dt.date | None:
     return date.last_day() if end else date.first_day()
 
 
-def select_events(base: KnowledgeBase, start: dt.date | None = None, end: dt.date | None = None,
-                  topic: str | None = None) -> list[Event]:
+def select_events(
+    base: KnowledgeBase, start: dt.date | None = None, end: dt.date | None = None, topic: str | None = None
+) -> list[Event]:
     """Events in date order, overlapping [start, end], optionally of one topic."""
-    return [
-        e for e in base.events
-        if e.date.overlaps(start, end) and (topic is None or e.topic == topic)
-    ]
+    return [e for e in base.events if e.date.overlaps(start, end) and (topic is None or e.topic == topic)]
 
 
 def event_line(event: Event, base: KnowledgeBase | None = None) -> str:

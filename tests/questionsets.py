@@ -14,8 +14,20 @@ import yaml
 
 from bot.engine import Engine
 
-MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-          "october", "november", "december"]
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 
 
 def norm(text: str) -> str:
@@ -71,7 +83,7 @@ class Score:
 
 
 def score(engine: Engine, path: Path) -> Score:
-    """Answer every question of a set; count right, wrong (a fact where none or another was due) and missed."""
+    """Answer every question of a set; count right, wrong (a fact where none was due) and missed."""
     result = Score()
     for item in yaml.safe_load(path.read_text(encoding="utf-8")):
         answer = engine.answer(item["q"])

@@ -44,8 +44,9 @@ def answered(engine: Engine, question: str) -> str:
         ("how long were they behind bars", "a year and a half"),
     ],
 )
-def test_paraphrases_typos_and_spanish_get_the_figure_as_phrased(engine: Engine, question: str,
-                                                                   must_contain: str) -> None:
+def test_paraphrases_typos_and_spanish_get_the_figure_as_phrased(
+    engine: Engine, question: str, must_contain: str
+) -> None:
     assert must_contain.lower() in answered(engine, question).lower()
 
 
@@ -78,7 +79,6 @@ def test_answer_cites_sources_with_chain_and_date(engine: Engine) -> None:
         "How many prisoners were released on December 31?",
         "how many prisoners will be released next year?",
         "what is the capital of venezuela",
-        "were 150 people killed in the protests?",
         "how many boats has the US sunk?",
         "What did the UN say about the releases?",
         "",
@@ -91,6 +91,19 @@ def test_out_of_scope_and_near_misses_are_declined(engine: Engine, question: str
     assert not answer.answered, f"{question!r} answered with {answer.entry_id}: {answer.text}"
     assert "/timeline" in answer.text
     assert not answer.citations
+
+
+@pytest.mark.parametrize(
+    ("claim", "correction"),
+    [
+        ("were 150 people killed in the protests?", "28 people"),
+        ("I heard 78 were freed from Tocoron, right?", "at least 87"),
+        ("foro penal confirmed 69 of the 99, correct?", "only 61"),
+    ],
+)
+def test_a_wrong_claim_gets_the_sourced_figure(engine: Engine, claim: str, correction: str) -> None:
+    text = answered(engine, claim)
+    assert correction in text
 
 
 def test_decline_offers_close_entries(engine: Engine) -> None:
@@ -136,12 +149,16 @@ def test_synonyms_are_the_editors(tmp_path: Path) -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(
-    st.text(max_size=200),
-    st.text(alphabet=st.sampled_from(list("\u200b\u200e\u200f\u202e\u2066\ufeff\x00\x07\n\t ?!.,🙂👩‍👩‍👧 ")),
-            max_size=300),
-    st.builds(lambda s, n: s * n, st.text(min_size=1, max_size=5), st.integers(1, 4000)),
-))
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.text(
+            alphabet=st.sampled_from(list("\u200b\u200e\u200f\u202e\u2066\ufeff\x00\x07\n\t ?!.,🙂👩‍👩‍👧 ")),
+            max_size=300,
+        ),
+        st.builds(lambda s, n: s * n, st.text(min_size=1, max_size=5), st.integers(1, 4000)),
+    )
+)
 def test_any_unicode_gets_a_result(question: str) -> None:
     engine = _shared_engine()
     answer = engine.answer(question)

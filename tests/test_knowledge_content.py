@@ -13,12 +13,22 @@ def base() -> KnowledgeBase:
 
 
 # (amount, qualifier as the source phrased it or None for a bare figure)
-FIGURES = [(87, "at least"), (99, None), (61, "only"), (28, None), (2400, "around"), (2000, "more than"),
-           (700, "more than"), (100, "more than")]
+FIGURES = [
+    (87, "at least"),
+    (99, None),
+    (61, "only"),
+    (28, None),
+    (2400, "around"),
+    (2000, "more than"),
+    (700, "more than"),
+    (100, "more than"),
+]
 
 
 @pytest.mark.parametrize(("amount", "qualifier"), FIGURES)
-def test_every_figure_keeps_its_qualifier_and_source(base: KnowledgeBase, amount: int, qualifier: str | None) -> None:
+def test_every_figure_keeps_its_qualifier_and_source(
+    base: KnowledgeBase, amount: int, qualifier: str | None
+) -> None:
     facts = [f for f in base.facts.values() if f.amount == amount]
     assert facts, f"no fact gives {amount}"
     for fact in facts:

@@ -27,77 +27,118 @@ def test_minimal_base_loads(tmp_path: Path) -> None:
 
 # One fixture per kind of error: (file to replace, its text, the file named, the line, words in the message)
 CASES = {
-    "syntax error": ("facts.yaml", "facts:\n  - id: x\n    statement: [unclosed\n", "facts.yaml", 4, "starts on line 3"),
+    "syntax error": (
+        "facts.yaml",
+        "facts:\n  - id: x\n    statement: [unclosed\n",
+        "facts.yaml",
+        4,
+        "starts on line 3",
+    ),
     "bad indentation": ("facts.yaml", "facts:\n  - id: x\n   topic: main\n", "facts.yaml", 3, "syntax"),
     "wrong type": (
         "facts.yaml",
         "facts:\n  - id: c\n    topic: main\n    statement: s\n    value: v\n    amount: lots\n"
         "    sources: [{source: agency}]\n",
-        "facts.yaml", 6, "must be a number",
+        "facts.yaml",
+        6,
+        "must be a number",
     ),
     "missing field": (
-        "facts.yaml", "facts:\n  - id: count\n    topic: main\n    value: v\n    sources: [{source: agency}]\n",
-        "facts.yaml", 2, "missing required field `statement`",
+        "facts.yaml",
+        "facts:\n  - id: count\n    topic: main\n    value: v\n    sources: [{source: agency}]\n",
+        "facts.yaml",
+        2,
+        "missing required field `statement`",
     ),
     "unknown field": (
         "facts.yaml",
         "facts:\n  - id: count\n    topic: main\n    statement: s\n    vaule: at least 5\n"
         "    sources: [{source: agency}]\n",
-        "facts.yaml", 5, "did you mean 'value'",
+        "facts.yaml",
+        5,
+        "did you mean 'value'",
     ),
     "impossible date": (
         "facts.yaml",
         "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: at least 5 things\n"
         "    date: 2025-02-30\n    sources: [{source: agency}]\n",
-        "facts.yaml", 6, "not a real day",
+        "facts.yaml",
+        6,
+        "not a real day",
     ),
     "qualifier dropped": (
         "facts.yaml",
         "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: 5 things\n    amount: 5\n"
         "    qualifier: at least\n    sources: [{source: agency}]\n",
-        "facts.yaml", 2, "qualifier 'at least' must appear",
+        "facts.yaml",
+        2,
+        "qualifier 'at least' must appear",
     ),
     "unknown source": (
         "facts.yaml",
         "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: at least 5 things\n"
         "    sources: [{source: nobody}]\n",
-        "facts.yaml", 2, "'nobody' is not a known source id",
+        "facts.yaml",
+        2,
+        "'nobody' is not a known source id",
     ),
     "unknown fact in answer": (
-        "questions.yaml", "questions:\n  - id: q\n    question: What?\n    answer: '{nope} happened.'\n",
-        "questions.yaml", 2, "'nope', which is not a known fact id",
+        "questions.yaml",
+        "questions:\n  - id: q\n    question: What?\n    answer: '{nope} happened.'\n",
+        "questions.yaml",
+        2,
+        "'nope', which is not a known fact id",
     ),
     "answer cites nothing": (
-        "questions.yaml", "questions:\n  - id: q\n    question: What?\n    answer: Something.\n",
-        "questions.yaml", 2, "cites no fact",
+        "questions.yaml",
+        "questions:\n  - id: q\n    question: What?\n    answer: Something.\n",
+        "questions.yaml",
+        2,
+        "cites no fact",
     ),
     "duplicate id": (
         "questions.yaml",
         "questions:\n  - id: q\n    question: What?\n    answer: '{count}'\n"
         "  - id: q\n    question: Who?\n    answer: '{count}'\n",
-        "questions.yaml", 5, "already used",
+        "questions.yaml",
+        5,
+        "already used",
     ),
     "same question twice": (
         "questions.yaml",
         "questions:\n  - id: a\n    question: How many things?\n    answer: '{count}'\n"
         "  - id: b\n    question: how many THINGS\n    answer: '{count}'\n",
-        "questions.yaml", 5, "is also in entry 'a'",
+        "questions.yaml",
+        5,
+        "is also in entry 'a'",
     ),
     "empty text": (
-        "questions.yaml", "questions:\n  - id: q\n    question: '   '\n    answer: '{count}'\n",
-        "questions.yaml", 3, "is empty",
+        "questions.yaml",
+        "questions:\n  - id: q\n    question: '   '\n    answer: '{count}'\n",
+        "questions.yaml",
+        3,
+        "is empty",
     ),
     "duplicate key": (
-        "questions.yaml", "questions:\n  - id: q\n    question: A?\n    question: B?\n    answer: '{count}'\n",
-        "questions.yaml", 4, "appears twice",
+        "questions.yaml",
+        "questions:\n  - id: q\n    question: A?\n    question: B?\n    answer: '{count}'\n",
+        "questions.yaml",
+        4,
+        "appears twice",
     ),
     "alias": (
-        "questions.yaml", "questions:\n  - &a\n    id: q\n    question: A?\n    answer: '{count}'\n  - *a\n",
-        "questions.yaml", None, "aliases",
+        "questions.yaml",
+        "questions:\n  - &a\n    id: q\n    question: A?\n    answer: '{count}'\n  - *a\n",
+        "questions.yaml",
+        None,
+        "aliases",
     ),
     "bad id": (
-        "questions.yaml", "questions:\n  - id: Bad Id\n    question: A?\n    answer: '{count}'\n",
-        "questions.yaml", 2, "lower-case letters, digits and hyphens",
+        "questions.yaml",
+        "questions:\n  - id: Bad Id\n    question: A?\n    answer: '{count}'\n",
+        "questions.yaml",
+        2,
+        "lower-case letters, digits and hyphens",
     ),
     "not a list": ("questions.yaml", "questions:\n  id: q\n", "questions.yaml", 1, "must be a list"),
     "unknown section": ("extra.yaml", "factz:\n  - id: x\n", "extra.yaml", 1, "did you mean 'facts'"),
@@ -106,7 +147,9 @@ CASES = {
         "facts.yaml",
         "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: at least 5 things\n"
         "    date: 2027-01-01\n    sources: [{source: agency}]\n",
-        "facts.yaml", 2, "after the story's as-of date",
+        "facts.yaml",
+        2,
+        "after the story's as-of date",
     ),
 }
 
@@ -182,7 +225,9 @@ def test_deep_nesting_refused(tmp_path: Path) -> None:
     assert any("deep.yaml" in p and "nested too deeply" in p for p in problems_of(root))
 
 
-def test_check_command_reports_counts_and_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_command_reports_counts_and_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bot.cli import main
 
     assert main(["check", str(write_base(tmp_path / "ok"))]) == 0

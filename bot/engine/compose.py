@@ -10,7 +10,7 @@ from bot.knowledge.model import QA, TEMPLATE_REF, Attribution, Fact
 
 
 def render_template(qa: QA, base: KnowledgeBase) -> str:
-    """Fill `{fact-id}` with the fact's value as phrased, `{fact-id.date}` with its date, `.source` with who says so."""
+    """Fill `{fact-id}` with the fact's value as phrased, `{fact-id.date}` its date, `.source` who says so."""
 
     def fill(match: object) -> str:
         m = match  # re.Match, typed loosely to keep the lambda-free signature short
@@ -92,8 +92,14 @@ def source_line(citations: tuple[Citation, ...]) -> str:
     return f"{label}: " + "; ".join(parts) + "."
 
 
-def compose(qa: QA, base: KnowledgeBase, question: str, confidence: float,
-            suggestions: tuple[Suggestion, ...] = (), low_confidence: bool = False) -> Answer:
+def compose(
+    qa: QA,
+    base: KnowledgeBase,
+    question: str,
+    confidence: float,
+    suggestions: tuple[Suggestion, ...] = (),
+    low_confidence: bool = False,
+) -> Answer:
     """The full answer for one entry."""
     return replace(
         entry_answer(qa, base),
@@ -132,4 +138,6 @@ def decline(question: str, scope: str, confidence: float, suggestions: tuple[Sug
     )
     if suggestions:
         text += "\nDid you mean: " + " · ".join(s.question for s in suggestions) + "?"
-    return Answer(question=question, answered=False, text=text, confidence=confidence, suggestions=suggestions)
+    return Answer(
+        question=question, answered=False, text=text, confidence=confidence, suggestions=suggestions
+    )

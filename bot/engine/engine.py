@@ -33,7 +33,7 @@ class Engine:
 
     def answer(self, question: str) -> Answer:
         """Answer a question as typed, or decline honestly. Never raises on any input."""
-        question = question[:MAX_QUESTION_CHARS * 4]
+        question = question[: MAX_QUESTION_CHARS * 4]
         ranked = self._rank(question)
         best = ranked[0] if ranked else None
         if best is None or best.score < ANSWER_THRESHOLD:
@@ -42,8 +42,13 @@ class Engine:
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         low = best.score < ANSWER_THRESHOLD + CLOSE_CALL or best.score - runner_up < CLOSE_CALL
         suggestions = self._suggestions(ranked, skip=best.entry.qa.id)
-        return replace(self._answers[best.entry.qa.id], question=question, confidence=best.score,
-                       suggestions=suggestions, low_confidence=low)
+        return replace(
+            self._answers[best.entry.qa.id],
+            question=question,
+            confidence=best.score,
+            suggestions=suggestions,
+            low_confidence=low,
+        )
 
     def answer_entry(self, entry_id: str, question: str | None = None) -> Answer | None:
         """The answer of a known entry (a "did you mean" click); None if the entry is gone."""
@@ -65,8 +70,9 @@ class Engine:
         typed = fold(typed[:200]).strip()
         if not typed:
             return list(zip(self._question_ids, self._questions, strict=True))[:limit]
-        hits = process.extract(typed, self._folded_questions, scorer=fuzz.partial_token_set_ratio,
-                               limit=limit, score_cutoff=40)
+        hits = process.extract(
+            typed, self._folded_questions, scorer=fuzz.partial_token_set_ratio, limit=limit, score_cutoff=40
+        )
         return [(self._question_ids[i], self._questions[i]) for _, _, i in hits]
 
     def _rank(self, question: str) -> list[Scored]:

@@ -76,7 +76,7 @@ class Index:
         n = max(len(self.entries), 1)
         self.weights = {t: math.log(1 + n / len(ids)) for t, ids in self.postings.items()}
         self.unknown_weight = math.log(1 + n)
-        """The rarest known word's weight; an unseen word weighs a share of it (see matcher.UNKNOWN_WEIGHT)."""
+        """The rarest known word's weight; an unseen word weighs a share of it (matcher.UNKNOWN_WEIGHT)."""
         for entry in self.entries:
             for phrasing in entry.phrasings:
                 object.__setattr__(phrasing, "weight", sum(self.weight(t) for t in phrasing.terms))
@@ -161,9 +161,19 @@ class Index:
         intent = qa.intent or detect_intent(normalize(qa.question)) or Intent.THING
         share = {t: sum(t in p.terms for p in phrasings) / len(phrasings) for t in qterms}
         key_terms = {t: f for t, f in share.items() if f >= KEY_SHARE}
-        return IndexedEntry(qa, intent, tuple(phrasings), frozenset(qterms), frozenset(aterms - qterms),
-                            frozenset(years), frozenset(days), frozenset(numbers), frozenset(full_dates),
-                            key_terms, tuple(p.sorted_text for p in phrasings))
+        return IndexedEntry(
+            qa,
+            intent,
+            tuple(phrasings),
+            frozenset(qterms),
+            frozenset(aterms - qterms),
+            frozenset(years),
+            frozenset(days),
+            frozenset(numbers),
+            frozenset(full_dates),
+            key_terms,
+            tuple(p.sorted_text for p in phrasings),
+        )
 
     def _analyse_cached(self, text: str) -> Analysis:
         """Facts and source names are cited by many entries: analyse each text once."""

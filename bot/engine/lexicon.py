@@ -86,11 +86,30 @@ NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _INTENT_PATTERNS: Sequence[tuple[re.Pattern[str], Intent]] = [
     (re.compile(p), i)
     for p, i in [
-        (r"\bhow long\b|\bcuanto tiempo\b|\bhow many (years|months|days)\b|\bfor how long\b", Intent.DURATION),
-        (r"\bhow many\b|\bhow much\b|\bnumbers?\b|\bfigures?\b|\bcuant[oa]s?\b|\bhow (big|large)\b|\btotal\b|\btoll\b|\bcount\b", Intent.COUNT),
-        (r"\bsince when\b|\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|\bcuando\b|\bque (dia|fecha|ano|mes)\b|\bdate\b", Intent.DATE),
-        (r"\bwho\b|\bwhom\b|\bwhose\b|\bquien(es)?\b|\b(which|what) (group|organi[sz]ation|ngo|body|candidate|person|people|party|agency|outlet)\b|\baccording to\b", Intent.PERSON),
-        (r"\bwhere\b|\bdonde\b|\b(which|what) (prison|jail|state|city|place|region|country|sea|ocean|facility)\b|\ben que (carcel|prision|estado)\b", Intent.PLACE),
+        (
+            r"\bhow long\b|\bcuanto tiempo\b|\bhow many (years|months|days)\b|\bfor how long\b",
+            Intent.DURATION,
+        ),
+        (
+            r"\bhow many\b|\bhow much\b|\bnumbers?\b|\bfigures?\b|\bcuant[oa]s?\b|\bhow (big|large)\b"
+            r"|\btotal\b|\btoll\b|\bcount\b",
+            Intent.COUNT,
+        ),
+        (
+            r"\bsince when\b|\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b"
+            r"|\bcuando\b|\bque (dia|fecha|ano|mes)\b|\bdate\b",
+            Intent.DATE,
+        ),
+        (
+            r"\bwho\b|\bwhom\b|\bwhose\b|\bquien(es)?\b|\baccording to\b"
+            r"|\b(which|what) (group|organi[sz]ation|ngo|body|candidate|person|people|party|agency|outlet)\b",
+            Intent.PERSON,
+        ),
+        (
+            r"\bwhere\b|\bdonde\b|\ben que (carcel|prision|estado)\b"
+            r"|\b(which|what) (prison|jail|state|city|place|region|country|sea|ocean|facility)\b",
+            Intent.PLACE,
+        ),
         (r"\bwhy\b|\bpor que\b|\breason\b|\bwhat for\b|\bhow come\b", Intent.REASON),
         (r"^(is|was|were|are|did|does|do|has|have|had|can|could|will|would|es|fue)\b", Intent.YESNO),
     ]
@@ -98,7 +117,8 @@ _INTENT_PATTERNS: Sequence[tuple[re.Pattern[str], Intent]] = [
 
 
 _FUTURE = re.compile(
-    r"\b(will|gonna|going to|next|future|predict|prediction|expected to|forecast|va a|van a|proxim[oa]s?|sera|habra)\b"
+    r"\b(will|gonna|going to|next|future|predict|prediction|expected to|forecast"
+    r"|va a|van a|proxim[oa]s?|sera|habra)\b"
 )
 
 
@@ -133,12 +153,20 @@ def canonical_dates(normalized: str) -> str:
             return f"{month_word} {day}"
         return f"date{MONTHS[month_word]:02d}{d:02d}"
 
-    text = _ISO_DAY.sub(lambda m: f"{m.group(1)} date{int(m.group(2)):02d}{int(m.group(3)):02d}"
-                        if 1 <= int(m.group(2)) <= 12 else m.group(0), normalized)
+    text = _ISO_DAY.sub(
+        lambda m: (
+            f"{m.group(1)} date{int(m.group(2)):02d}{int(m.group(3)):02d}"
+            if 1 <= int(m.group(2)) <= 12
+            else m.group(0)
+        ),
+        normalized,
+    )
     text = _DAY_MONTH.sub(lambda m: day_token(m.group(2), m.group(1)), text)
     text = _MONTH_DAY.sub(lambda m: day_token(m.group(1), m.group(2)), text)
     # "may" is also a verb: only read it as a month next to a number, which the rules above did.
-    return _MONTH_WORD.sub(lambda m: m.group(1) if m.group(1) == "may" else MONTH_TOKEN[MONTHS[m.group(1)]], text)
+    return _MONTH_WORD.sub(
+        lambda m: m.group(1) if m.group(1) == "may" else MONTH_TOKEN[MONTHS[m.group(1)]], text
+    )
 
 
 @lru_cache(maxsize=200_000)
@@ -230,8 +258,9 @@ class Lexicon:
         if len(word) < 4 or word[0].isdigit() or not self._choices or len(word) > 30:
             return None
         limit = 1 if len(word) <= 5 else 2
-        for candidate, _score, _i in process.extract(word, self._choices, scorer=fuzz.ratio, score_cutoff=70,
-                                                     limit=8):
+        for candidate, _score, _i in process.extract(
+            word, self._choices, scorer=fuzz.ratio, score_cutoff=70, limit=8
+        ):
             if _acceptable_repair(word, str(candidate), limit):
                 return str(candidate)
         return None
@@ -252,8 +281,9 @@ class Lexicon:
                 i += 1
         return out
 
-    def analyse(self, text: str, *, known_terms: set[str] | frozenset[str] | None = None,
-                intent: bool = True) -> Analysis:
+    def analyse(
+        self, text: str, *, known_terms: set[str] | frozenset[str] | None = None, intent: bool = True
+    ) -> Analysis:
         """Reduce a question (or, with no `known_terms`, a text of the base) to intent and terms.
 
         `intent=False` skips reading the question words, for base texts whose intent is not used.
@@ -287,7 +317,11 @@ class Lexicon:
         numbers: set[str] = set()
         corrected: set[str] = set()
         for term, replaced in self.substitute(stems):
-            if not replaced and (term in stop_stems or term in STOPWORDS) and surface.get(term) not in acronyms:
+            if (
+                not replaced
+                and (term in stop_stems or term in STOPWORDS)
+                and surface.get(term) not in acronyms
+            ):
                 continue  # "un" is Spanish for "a"; "UN" is the United Nations
             if YEAR.match(term):
                 years.add(term)
@@ -304,10 +338,19 @@ class Lexicon:
                     proper.add(term)
         proper |= {t for t in terms if t in acronyms and t in unknown}
         question = known_terms is not None
-        return Analysis(norm, asked, tuple(terms), frozenset(corrected), frozenset(unknown),
-                        frozenset(years), frozenset(days), frozenset(numbers), frozenset(proper),
-                        future=question and bool(_FUTURE.search(norm)),
-                        checking=question and bool(_CHECKING.search(norm)))
+        return Analysis(
+            norm,
+            asked,
+            tuple(terms),
+            frozenset(corrected),
+            frozenset(unknown),
+            frozenset(years),
+            frozenset(days),
+            frozenset(numbers),
+            frozenset(proper),
+            future=question and bool(_FUTURE.search(norm)),
+            checking=question and bool(_CHECKING.search(norm)),
+        )
 
 
 def _stems(text: str) -> list[str]:

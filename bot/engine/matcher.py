@@ -81,7 +81,7 @@ _COMPATIBLE: dict[tuple[Intent, Intent], float] = {
 
 def _upper_bound(coverage: float) -> float:
     """The best score an entry with this coverage could reach (perfect phrasing, intent and consistency)."""
-    return (W_COVERAGE * coverage + W_DICE + W_RATIO) * coverage**COVERAGE_GATE
+    return float((W_COVERAGE * coverage + W_DICE + W_RATIO) * coverage**COVERAGE_GATE)
 
 
 def intent_factor(question: Intent | None, entry: Intent) -> float:
@@ -151,8 +151,15 @@ class Matcher:
             del best[limit:]
         return best
 
-    def _score(self, q: Analysis, entry: IndexedEntry, weights: dict[str, float], total: float,
-               coverage: float, q_sorted: str) -> Scored:
+    def _score(
+        self,
+        q: Analysis,
+        entry: IndexedEntry,
+        weights: dict[str, float],
+        total: float,
+        coverage: float,
+        q_sorted: str,
+    ) -> Scored:
         best_dice, best_text = 0.0, entry.qa.question
         for p in entry.phrasings:
             shared = sum(w for t, w in weights.items() if t in p.terms)
@@ -163,14 +170,23 @@ class Matcher:
         best_ratio = closest[1] / 100 if closest else 0.0
         intent = intent_factor(q.intent, entry.intent)
         if q.intent == Intent.PERSON:
-            intent = max(intent, SOURCE_QUESTION)  # every answer names its sources: "who says 61?" is answered
-        evidence = (W_COVERAGE * coverage + W_DICE * best_dice + W_RATIO * best_ratio) * coverage**COVERAGE_GATE
+            intent = max(
+                intent, SOURCE_QUESTION
+            )  # every answer names its sources: "who says 61?" is answered
+        evidence = (
+            W_COVERAGE * coverage + W_DICE * best_dice + W_RATIO * best_ratio
+        ) * coverage**COVERAGE_GATE
         consistency = self._consistency(q, entry)
         # a question that is nearly one of the entry's own phrasings needs no focus check
         focus = 1.0 if best_dice >= EXACT_PHRASING else self._focus(entry, weights)
         score = evidence * intent * consistency * focus
-        return Scored(entry, min(score, 1.0), coverage, best_text,
-                      (round(best_dice, 2), round(best_ratio, 2), intent, consistency, round(focus, 2)))
+        return Scored(
+            entry,
+            min(score, 1.0),
+            coverage,
+            best_text,
+            (round(best_dice, 2), round(best_ratio, 2), intent, consistency, round(focus, 2)),
+        )
 
     def _focus(self, entry: IndexedEntry, weights: dict[str, float]) -> float:
         """Less when the question leaves out what nearly every phrasing of the entry says.

@@ -83,13 +83,15 @@ class PartialDate:
             try:
                 dt.date(year, month, day)
             except ValueError:
-                raise ValueError(f"{text!r} is not a real day ({MONTH_NAMES[month - 1]} has no day {day})") from None
+                raise ValueError(
+                    f"{text!r} is not a real day ({MONTH_NAMES[month - 1]} has no day {day})"
+                ) from None
         if not 1800 <= year <= 2200:
             raise ValueError(f"{text!r}: the year {year} looks like a typo")
         return cls(year, month, day)
 
     def iso(self) -> str:
-        """"2026-01-01", "2024-07" or "2013"."""
+        """ "2026-01-01", "2024-07" or "2013"."""
         if self.day:
             return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
         if self.month:
@@ -127,7 +129,9 @@ class PartialDate:
         return self.iso()
 
     @classmethod
-    def __get_pydantic_core_schema__(cls, source: type[Any], handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         def validate(value: object) -> PartialDate:
             try:
                 return cls.parse(value)

@@ -64,9 +64,8 @@ def _find_files(root: Path) -> tuple[list[Path], list[Problem]]:
 
 def _display(file: Path, root: Path) -> str:
     """The path as an editor recognises it: relative to the knowledge directory's parent."""
-    base = root.parent if root.is_dir() else root.parent
     try:
-        return str(file.relative_to(base))
+        return str(file.relative_to(root.parent))
     except ValueError:
         return str(file)
 
@@ -79,13 +78,20 @@ def _collect(parsed: ParsedFile, base: KnowledgeBase) -> list[Problem]:
         problems.append(Problem(parsed.path, line, entry, message))
 
     if not isinstance(data, dict):
-        problem(parsed.line_of(), None,
-                f"the file must be a mapping of sections ({', '.join(TOP_LEVEL)}), not a {_type_name(data)}")
+        problem(
+            parsed.line_of(),
+            None,
+            f"the file must be a mapping of sections ({', '.join(TOP_LEVEL)}), not a {_type_name(data)}",
+        )
         return problems
     for key in data:
         if key not in TOP_LEVEL:
-            problem(parsed.line_of(str(key)), None,
-                    f"unknown section {key!r}{_did_you_mean(str(key), TOP_LEVEL)}; sections are {', '.join(TOP_LEVEL)}")
+            problem(
+                parsed.line_of(str(key)),
+                None,
+                f"unknown section {key!r}{_did_you_mean(str(key), TOP_LEVEL)}; "
+                f"sections are {', '.join(TOP_LEVEL)}",
+            )
 
     if "story" in data:
         story = _validate(Story, data["story"], parsed, ("story",), "story", problem)
@@ -100,7 +106,11 @@ def _collect(parsed: ParsedFile, base: KnowledgeBase) -> list[Problem]:
         if items is None:
             continue
         if not isinstance(items, list):
-            problem(parsed.line_of(section), None, f"`{section}` must be a list of entries (each starting with '- ')")
+            problem(
+                parsed.line_of(section),
+                None,
+                f"`{section}` must be a list of entries (each starting with '- ')",
+            )
             continue
         for i, item in enumerate(items):
             entry = _validate(model, item, parsed, (section, i), kind, problem)
@@ -115,13 +125,20 @@ def _collect(parsed: ParsedFile, base: KnowledgeBase) -> list[Problem]:
     return problems
 
 
-def _store(base: KnowledgeBase, section: str, entry: Any,
-           where: Location, problem: Callable[[int | None, str | None, str], None]) -> None:
+def _store(
+    base: KnowledgeBase,
+    section: str,
+    entry: Any,
+    where: Location,
+    problem: Callable[[int | None, str | None, str], None],
+) -> None:
     kind = SECTIONS[section][1]
     key = f"{kind}:{entry.id}"
     if key in base.locations:
         first = base.locations[key]
-        problem(where.line, entry.id, f"the {kind} id {entry.id!r} is already used at {first.file}:{first.line}")
+        problem(
+            where.line, entry.id, f"the {kind} id {entry.id!r} is already used at {first.file}:{first.line}"
+        )
         return
     base.locations[key] = where
     if isinstance(entry, Source):
@@ -134,12 +151,21 @@ def _store(base: KnowledgeBase, section: str, entry: Any,
         base.events.append(entry)
 
 
-def _validate(model: type[BaseModel], item: Any, parsed: ParsedFile, path: tuple[str | int, ...], kind: str,
-              problem: Callable[[int | None, str | None, str], None]) -> BaseModel | None:
+def _validate(
+    model: type[BaseModel],
+    item: Any,
+    parsed: ParsedFile,
+    path: tuple[str | int, ...],
+    kind: str,
+    problem: Callable[[int | None, str | None, str], None],
+) -> BaseModel | None:
     entry_id = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
     if not isinstance(item, dict) and model is not Vocabulary:
-        problem(parsed.line_of(*path), entry_id, f"each {kind} must be a mapping of fields (`id: ...`, ...), "
-                f"not a {_type_name(item)}")
+        problem(
+            parsed.line_of(*path),
+            entry_id,
+            f"each {kind} must be a mapping of fields (`id: ...`, ...), not a {_type_name(item)}",
+        )
         return None
     try:
         return model.model_validate(item)
@@ -162,7 +188,7 @@ def _explain(err: ErrorDetails, model: type[BaseModel]) -> str:
     if kind == "extra_forbidden":
         known = list(_fields_at(model, err["loc"][:-1]))
         return f"unknown field {where}{_did_you_mean(field_name, known)}"
-    if kind == "string_pattern_mismatch" and field_name in {"id", "topic", "source"} or "id" in field_name:
+    if (kind == "string_pattern_mismatch" and field_name in {"id", "topic", "source"}) or "id" in field_name:
         return f"{where}: ids use lower-case letters, digits and hyphens only (like `jan1-released`)"
     if kind in {"string_too_short", "too_short"}:
         return f"{where} is empty"
@@ -200,8 +226,15 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 def _type_name(value: object) -> str:
-    return {dict: "mapping", list: "list", str: "text", int: "number", float: "number",
-            bool: "yes/no", type(None): "nothing"}.get(type(value), type(value).__name__)
+    return {
+        dict: "mapping",
+        list: "list",
+        str: "text",
+        int: "number",
+        float: "number",
+        bool: "yes/no",
+        type(None): "nothing",
+    }.get(type(value), type(value).__name__)
 
 
 __all__ = ["DEFAULT_PATH", "KnowledgeBase", "KnowledgeError", "Problem", "load_base"]

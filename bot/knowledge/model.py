@@ -226,7 +226,9 @@ class Event(Entry):
         return self
 
 
-SynonymGroup = Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]], Field(min_length=2)]
+SynonymGroup = Annotated[
+    list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]], Field(min_length=2)
+]
 
 
 class Vocabulary(Entry):

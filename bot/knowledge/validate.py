@@ -18,8 +18,14 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
         problems.append(Problem(loc.file, loc.line, entry, message))
 
     if not base.stories:
-        problems.append(Problem(base.files[0] if base.files else "knowledge", None, None,
-                                "no `story:` section anywhere: the base needs a title, summary, as-of date and topics"))
+        problems.append(
+            Problem(
+                base.files[0] if base.files else "knowledge",
+                None,
+                None,
+                "no `story:` section anywhere: the base needs a title, summary, as-of date and topics",
+            )
+        )
     topics = base.topics()
     as_of = max((s.as_of for s in base.stories), default=None)
     seen_story: dict[str, str] = {}
@@ -68,8 +74,12 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
             elif other not in base.facts:
                 at(key, fact.id, f"`conflicts_with` names {other!r}, which is not a known fact id")
             elif fact.id not in base.facts[other].conflicts_with:
-                at(key, fact.id, f"{other!r} should list {fact.id!r} in its `conflicts_with` too, "
-                                 "so both answers show the disagreement")
+                at(
+                    key,
+                    fact.id,
+                    f"{other!r} should list {fact.id!r} in its `conflicts_with` too, "
+                    "so both answers show the disagreement",
+                )
 
     phrasing_owner: dict[str, str] = {}
     for qa in base.questions.values():
@@ -82,10 +92,10 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
             if fid not in base.facts:
                 at(key, qa.id, f"the answer refers to {fid!r}, which is not a known fact id")
         for m in TEMPLATE_REF.finditer(qa.answer):
-            fact = base.facts.get(m.group(1))
-            if fact is not None and m.group(2) == "date" and fact.when() is None:
+            used = base.facts.get(m.group(1))
+            if used is not None and m.group(2) == "date" and used.when() is None:
                 at(key, qa.id, f"the answer uses {{{m.group(1)}.date}} but that fact has no date")
-            if fact is not None and m.group(2) in {None, "value"} and fact.value is None:
+            if used is not None and m.group(2) in {None, "value"} and used.value is None:
                 at(key, qa.id, f"the answer uses {{{m.group(1)}}} but that fact has no `value`")
         for text in qa.phrasings():
             norm = normalize(text)
@@ -94,7 +104,11 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
                 continue
             owner = phrasing_owner.get(norm)
             if owner is not None and owner != qa.id:
-                at(key, qa.id, f"the question {text!r} is also in entry {owner!r}: a question must lead to one answer")
+                at(
+                    key,
+                    qa.id,
+                    f"the question {text!r} is also in entry {owner!r}: a question must lead to one answer",
+                )
             elif owner == qa.id and text != qa.question:
                 pass  # the same entry repeating a phrasing is harmless
             phrasing_owner[norm] = qa.id
@@ -114,8 +128,14 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
         for term in group:
             norm = normalize(term)
             if norm in term_group and term_group[norm] != group[0]:
-                problems.append(Problem(base.files[0] if base.files else "knowledge", None, None,
-                                        f"the synonym {term!r} is in two groups ({term_group[norm]!r} and "
-                                        f"{group[0]!r}): a word can mean only one thing"))
+                problems.append(
+                    Problem(
+                        base.files[0] if base.files else "knowledge",
+                        None,
+                        None,
+                        f"the synonym {term!r} is in two groups ({term_group[norm]!r} and "
+                        f"{group[0]!r}): a word can mean only one thing",
+                    )
+                )
             term_group[norm] = group[0]
     return problems

@@ -26,10 +26,11 @@ class SafeLoader(_BaseLoader):
     so "2025-02-30" becomes an editor's error message instead of a crash, and "2024-07" and
     "2024-07-28" are read the same way."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML reads this class attribute by name
         first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
     }
+
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
@@ -81,8 +82,10 @@ def read_yaml(path: Path, display: str) -> ParsedFile:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return fail(f"the file is {size / 1048576:.1f} MiB; the limit is {MAX_FILE_BYTES // 1048576} MiB: "
-                        "split it into several files")
+            return fail(
+                f"the file is {size / 1048576:.1f} MiB; the limit is {MAX_FILE_BYTES // 1048576} MiB: "
+                "split it into several files"
+            )
         raw = path.read_bytes()
     except OSError as exc:
         return fail(f"cannot read the file: {exc.strerror or exc}")
@@ -112,8 +115,10 @@ def read_yaml(path: Path, display: str) -> ParsedFile:
         started = ""
         if exc.context and exc.context_mark and mark and exc.context_mark.line != mark.line:
             started = f" ({exc.context}, which starts on line {exc.context_mark.line + 1})"
-        return fail(f"YAML syntax error at {where}: {what}{started}. Check indentation, colons and quotes.",
-                    mark.line + 1 if mark else None)
+        return fail(
+            f"YAML syntax error at {where}: {what}{started}. Check indentation, colons and quotes.",
+            mark.line + 1 if mark else None,
+        )
     except yaml.YAMLError as exc:
         return fail(f"YAML error: {exc}")
     except RecursionError:
@@ -133,13 +138,25 @@ def _check_structure(root: yaml.Node, display: str) -> list[Problem]:
         node, depth = stack.pop()
         count += 1
         if id(node) in seen:
-            problems.append(Problem(display, node.start_mark.line + 1, None,
-                                    "anchors and aliases (&name / *name) are not allowed: write the value out"))
+            problems.append(
+                Problem(
+                    display,
+                    node.start_mark.line + 1,
+                    None,
+                    "anchors and aliases (&name / *name) are not allowed: write the value out",
+                )
+            )
             continue  # never descend twice: a billion-laughs tree stays linear to walk
         seen.add(id(node))
         if depth > MAX_DEPTH:
-            return [Problem(display, node.start_mark.line + 1, None,
-                            f"nested too deeply (more than {MAX_DEPTH} levels)")]
+            return [
+                Problem(
+                    display,
+                    node.start_mark.line + 1,
+                    None,
+                    f"nested too deeply (more than {MAX_DEPTH} levels)",
+                )
+            ]
         if count > MAX_NODES:
             return [Problem(display, None, None, f"more than {MAX_NODES:,} YAML nodes: split the file")]
         if isinstance(node, yaml.MappingNode):
@@ -147,9 +164,15 @@ def _check_structure(root: yaml.Node, display: str) -> list[Problem]:
             for k, v in node.value:
                 if isinstance(k, yaml.ScalarNode):
                     if k.value in keys:
-                        problems.append(Problem(display, k.start_mark.line + 1, None,
-                                                f"the key {k.value!r} appears twice in the same entry "
-                                                f"(first on line {keys[k.value]})"))
+                        problems.append(
+                            Problem(
+                                display,
+                                k.start_mark.line + 1,
+                                None,
+                                f"the key {k.value!r} appears twice in the same entry "
+                                f"(first on line {keys[k.value]})",
+                            )
+                        )
                     else:
                         keys[k.value] = k.start_mark.line + 1
                 stack.append((k, depth + 1))
