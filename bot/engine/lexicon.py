@@ -38,6 +38,8 @@ STOPWORDS = frozenset(
     mentioned story news info information details thing things stuff something
     during after before while within among between against towards toward across through
     misremembering remember recall wrong sure exactly roughly approximately around about
+    heard hear read correct true yeah yes isnt wasnt werent didnt doesnt dont
+    made make makes carried carry carries list everything else besides
     el la los las un una unos unas de del al y o en por para con sin que cual cuales quien
     quienes como cuando donde cuanto cuantos cuanta cuantas es son fue fueron ser estar esta
     estan hay se su sus lo le les me mi mis tu tus nos hubo tras segun dijo dice esa ese eso
@@ -102,12 +104,13 @@ _INTENT_PATTERNS: Sequence[tuple[re.Pattern[str], Intent]] = [
         ),
         (
             r"\bwho\b|\bwhom\b|\bwhose\b|\bquien(es)?\b|\baccording to\b"
-            r"|\b(which|what) (group|organi[sz]ation|ngo|body|candidate|person|people|party|agency|outlet)\b",
+            r"|\b(which|what)( \w+){0,2} (group|organi[sz]ation|ngo|body|candidate|person|people|party|agency"
+            r"|outlet)s?\b",
             Intent.PERSON,
         ),
         (
             r"\bwhere\b|\bdonde\b|\ben que (carcel|prision|estado)\b"
-            r"|\b(which|what) (prison|jail|state|city|place|region|country|sea|ocean|facility)\b",
+            r"|\b(which|what)( \w+){0,2} (prison|jail|state|city|place|region|country|sea|ocean|facility)s?\b",
             Intent.PLACE,
         ),
         (r"\bwhy\b|\bpor que\b|\breason\b|\bwhat for\b|\bhow come\b", Intent.REASON),

@@ -53,6 +53,8 @@ COVERAGE_GATE = 1.0
 EXACT_PHRASING = 0.85
 """A best-phrasing overlap at least this high means the question is one of the entry's phrasings."""
 KEY_TERM_PENALTY = 0.7
+FOCUSED_INTENTS = frozenset({Intent.COUNT, Intent.DATE, Intent.DURATION, None})
+"""Questions whose answer is a figure or a date: what is counted or dated must match exactly."""
 """How much an entry loses when the question lacks all of its key terms."""
 MISMATCH_FACTOR = 0.3
 """Applied for each year, day, figure or name in the question that the entry does not know."""
@@ -68,7 +70,7 @@ _COMPATIBLE: dict[tuple[Intent, Intent], float] = {
     (Intent.DURATION, Intent.DATE): 0.8,
     (Intent.PERSON, Intent.THING): 0.85,
     (Intent.THING, Intent.PERSON): 0.9,
-    (Intent.PLACE, Intent.THING): 0.85,
+    (Intent.PLACE, Intent.THING): 0.6,
     (Intent.THING, Intent.PLACE): 0.9,
     (Intent.REASON, Intent.THING): 0.85,
     (Intent.THING, Intent.REASON): 0.9,
@@ -178,7 +180,7 @@ class Matcher:
         ) * coverage**COVERAGE_GATE
         consistency = self._consistency(q, entry)
         # a question that is nearly one of the entry's own phrasings needs no focus check
-        focus = 1.0 if best_dice >= EXACT_PHRASING else self._focus(entry, weights)
+        focus = 1.0 if best_dice >= EXACT_PHRASING else self._focus(entry, weights, q.intent)
         score = evidence * intent * consistency * focus
         return Scored(
             entry,
@@ -188,7 +190,7 @@ class Matcher:
             (round(best_dice, 2), round(best_ratio, 2), intent, consistency, round(focus, 2)),
         )
 
-    def _focus(self, entry: IndexedEntry, weights: dict[str, float]) -> float:
+    def _focus(self, entry: IndexedEntry, weights: dict[str, float], intent: Intent | None) -> float:
         """Less when the question leaves out what nearly every phrasing of the entry says.
 
         "How many boats did the US strike?" shares "US", "strike" and "boat" with "How many
@@ -196,13 +198,15 @@ class Matcher:
         """
         if not entry.key_terms:
             return 1.0
+        # the thing counted or dated must be the entry's; for "who"/"what" questions it matters less
+        penalty = KEY_TERM_PENALTY if intent in FOCUSED_INTENTS else KEY_TERM_PENALTY / 2
         total = missing = 0.0
         for term, share in entry.key_terms.items():
             w = share * self.index.weight(term)
             total += w
             if term not in weights:
                 missing += w
-        return 1.0 - KEY_TERM_PENALTY * (missing / total)
+        return 1.0 - penalty * (missing / total)
 
     def _consistency(self, q: Analysis, entry: IndexedEntry) -> float:
         """Near zero when the question names a year, day, figure, place or name the entry does not know."""
