@@ -50,8 +50,8 @@ STOPWORDS = frozenset(
 
 # How people spell things in chat. Applied before anything else, so "wat" asks "what".
 CHAT_SPEAK = {
-    "mny": "many", "mnay": "many", "hw": "how", "whos": "who is", "whats": "what is", "wheres": "where is",
-    "wat": "what", "wot": "what", "wht": "what", "wen": "when", "whn": "when", "wher": "where",
+    "mny": "many", "mnay": "many", "wich": "which", "whitch": "which", "wher": "where", "becuase": "because", "hw": "how", "whos": "who is", "whats": "what is", "wheres": "where is",
+    "wat": "what", "wot": "what", "wht": "what", "wen": "when", "whn": "when",
     "r": "are", "u": "you", "ur": "your", "teh": "the", "da": "the", "abt": "about", "bc": "because",
     "cuz": "because", "coz": "because", "b4": "before", "govt": "government", "gov": "government",
     "prez": "president", "pres": "president", "ppl": "people", "thx": "thanks", "pls": "please",
@@ -365,10 +365,12 @@ def _acceptable_repair(word: str, candidate: str, limit: int) -> bool:
         return True  # "mnay" → "many"
     if Levenshtein.distance(word, candidate) > limit:
         return False
-    # In a short word, or towards a stop-word, a changed or extra letter is as likely
-    # another word ("make" is not "take", "tall" is not "all", "Iran" is not "ran"):
-    # there only a dropped letter ("wich" → "which") is read as a typo.
-    return not ((len(word) <= 5 or candidate in STOPWORDS) and len(candidate) <= len(word))
+    # A stop-word would make the word vanish ("tall" is not "total"): only a swap leads there.
+    # In a short word a changed or extra letter is as likely another word ("make" is not
+    # "take", "Iran" is not "ran"): there only a dropped letter ("prisner") is read as a typo.
+    if candidate in STOPWORDS:
+        return False
+    return not (len(word) <= 5 and len(candidate) <= len(word))
 
 
 def _is_transposition(a: str, b: str) -> bool:
