@@ -50,7 +50,8 @@ STOPWORDS = frozenset(
 
 # How people spell things in chat. Applied before anything else, so "wat" asks "what".
 CHAT_SPEAK = {
-    "mny": "many", "mnay": "many", "wich": "which", "whitch": "which", "wher": "where", "becuase": "because", "hw": "how", "whos": "who is", "whats": "what is", "wheres": "where is",
+    "mny": "many", "mnay": "many", "wich": "which", "whitch": "which", "wher": "where",
+    "becuase": "because", "hw": "how", "whos": "who is", "whats": "what is", "wheres": "where is",
     "wat": "what", "wot": "what", "wht": "what", "wen": "when", "whn": "when",
     "r": "are", "u": "you", "ur": "your", "teh": "the", "da": "the", "abt": "about", "bc": "because",
     "cuz": "because", "coz": "because", "b4": "before", "govt": "government", "gov": "government",
@@ -110,7 +111,8 @@ _INTENT_PATTERNS: Sequence[tuple[re.Pattern[str], Intent]] = [
         ),
         (
             r"\bwhere\b|\bdonde\b|\ben que (carcel|prision|estado)\b"
-            r"|\b(which|what)( \w+){0,2} (prison|jail|state|city|place|region|country|sea|ocean|facility)s?\b",
+            r"|\b(which|what)( \w+){0,2} (prison|jail|state|city|place|region|country|sea|ocean"
+            r"|facility)s?\b",
             Intent.PLACE,
         ),
         (r"\bwhy\b|\bpor que\b|\breason\b|\bwhat for\b|\bhow come\b", Intent.REASON),
