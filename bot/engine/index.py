@@ -37,6 +37,9 @@ class IndexedEntry:
 
     qa: QA
     intent: Intent
+    """What the canonical question asks for."""
+    intents: frozenset[Intent]
+    """What any of its phrasings asks for: the editors' word on which kinds of question it answers."""
     phrasings: tuple[Phrasing, ...]
     question_terms: frozenset[str]
     """Every term of every phrasing."""
@@ -159,11 +162,16 @@ class Index:
             days |= a.days
             numbers |= {n for n in _NUM.findall(normalize(text)) if not YEAR.match(n)}
         intent = qa.intent or detect_intent(normalize(qa.question)) or Intent.THING
+        intents = {intent}
+        if qa.intent is None:  # an alternate that asks "why" says the entry answers "why" questions too
+            asked = (detect_intent(normalize(p)) for p in qa.alternates)
+            intents |= {i for i in asked if i is not None and i != Intent.YESNO}
         share = {t: sum(t in p.terms for p in phrasings) / len(phrasings) for t in qterms}
         key_terms = {t: f for t, f in share.items() if f >= KEY_SHARE}
         return IndexedEntry(
             qa,
             intent,
+            frozenset(intents),
             tuple(phrasings),
             frozenset(qterms),
             frozenset(aterms - qterms),

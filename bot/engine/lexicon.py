@@ -40,6 +40,7 @@ STOPWORDS = frozenset(
     misremembering remember recall wrong sure exactly roughly approximately around about
     heard hear read correct true yeah yes isnt wasnt werent didnt doesnt dont
     made make makes carried carry carries list everything else besides
+    least fewer less over under only according accordingly
     el la los las un una unos unas de del al y o en por para con sin que cual cuales quien
     quienes como cuando donde cuanto cuantos cuanta cuantas es son fue fueron ser estar esta
     estan hay se su sus lo le les me mi mis tu tus nos hubo tras segun dijo dice esa ese eso
@@ -131,6 +132,12 @@ _CHECKING = re.compile(
     r"\b(right|correct|true|yeah|yes|no|isnt it|wasnt it|is that (so|it)|am i (wrong|misremembering)|"
     r"i (heard|read|thought|think)|or was it|wasnt it|werent there|verdad|cierto|no es asi)\s*$|"
     r"^(wasnt|werent|isnt|didnt|i heard|i read|i thought)\b|\bor am i\b|\bis that (right|true|correct)\b"
+)
+
+
+# Idioms that carry no topic ("why were they held in the first place?").
+_FILLER = re.compile(
+    r"\b(in the first place|by the way|all this|all of this|this time|for real|or not|at all)\b"
 )
 
 
@@ -294,6 +301,8 @@ class Lexicon:
         `intent=False` skips reading the question words, for base texts whose intent is not used.
         """
         norm = " ".join(CHAT_SPEAK.get(w, w) for w in normalize(text).split())
+        if known_terms is not None:
+            norm = _FILLER.sub(" ", norm)
         words = canonical_dates(norm).split()
         if known_terms is None:  # a base text: its words are known words, for typo repair
             self.vocabulary.update(words)

@@ -64,7 +64,8 @@ SOURCE_QUESTION = 0.85
 """A "who says…" question is answered by any entry on that figure: answers always name their sources."""
 
 # How well an entry's intent answers a question's intent. Missing pairs score MISMATCH.
-MISMATCH = 0.55
+MISMATCH = 0.45
+"""Below ANSWER_THRESHOLD on purpose: a "why" question is never answered by a "where" entry."""
 _COMPATIBLE: dict[tuple[Intent, Intent], float] = {
     (Intent.DATE, Intent.DURATION): 0.8,
     (Intent.DURATION, Intent.DATE): 0.8,
@@ -170,7 +171,7 @@ class Matcher:
                 best_dice, best_text = dice, p.text
         closest = process.extractOne(q_sorted, entry.sorted_texts, scorer=fuzz.ratio)
         best_ratio = closest[1] / 100 if closest else 0.0
-        intent = intent_factor(q.intent, entry.intent)
+        intent = max(intent_factor(q.intent, i) for i in entry.intents)
         if q.intent == Intent.PERSON:
             intent = max(
                 intent, SOURCE_QUESTION
