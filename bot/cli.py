@@ -132,7 +132,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             return terminal.ask_lines(engine, [" ".join(args.question)], sys.stdout, as_json=args.json)
         return terminal.ask_lines(engine, sys.stdin, sys.stdout, as_json=args.json)
     if args.command == "chat":
-        return terminal.chat(engine)
+        return _chat(engine, args.knowledge)
     if args.command == "timeline":
         return _timeline(engine.base, args)
     raise AssertionError(args.command)
@@ -156,6 +156,31 @@ def _engine(path: Path | None) -> Engine | None:
 def _closest_or_none(path: Path | None) -> Callable[[str], tuple[str | None, str | None, float]] | None:
     engine = _engine(path)
     return engine.closest if engine is not None else None
+
+
+def _chat(engine: Engine, knowledge: Path | None) -> int:
+    """The terminal chat, logging what it could not answer like the Discord bot does."""
+    from bot.config import ConfigError, Settings, resolve_log_salt
+    from bot.questionlog import Origin, QuestionLog
+    from bot.service import FactService
+    from bot.terminal import chat
+
+    questions = None
+    try:
+        settings = Settings.from_env(require_token=False)
+        if settings.db_path is not None:
+            questions = QuestionLog(
+                settings.db_path, salt=resolve_log_salt(settings), retention_days=settings.retention_days
+            )
+    except (ConfigError, OSError) as exc:  # logging is optional: the chat still answers
+        print(f"(question log off: {exc})", file=sys.stderr)
+    service = FactService(engine, knowledge, questions)
+    origin = Origin("terminal")
+    try:
+        return chat(engine, ask=lambda q: service.ask(q, origin))
+    finally:
+        if questions is not None:
+            questions.close()
 
 
 def _check(path: Path | None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -80,8 +80,17 @@ def sources_text(base: KnowledgeBase) -> str:
     return "\n".join(lines)
 
 
-def chat(engine: Engine, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    """An interactive session with line editing and history where the terminal allows it."""
+def chat(
+    engine: Engine,
+    inp: TextIO = sys.stdin,
+    out: TextIO = sys.stdout,
+    ask: Callable[[str], Answer] | None = None,
+) -> int:
+    """An interactive session with line editing and history where the terminal allows it.
+
+    `ask` answers a question (default: the engine's own); the CLI passes one that also logs it.
+    """
+    ask = ask or engine.answer
     interactive = inp is sys.stdin and sys.stdin.isatty()
     history = Path.home() / ".factbot_history"
     if interactive:
@@ -112,7 +121,7 @@ def chat(engine: Engine, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> i
                 continue
             if line in {"/quit", "/exit", "quit", "exit"}:
                 break
-            out.write(_respond(engine, line) + "\n\n")
+            out.write(_respond(engine, line, ask) + "\n\n")
             out.flush()
     finally:
         if interactive:
@@ -125,10 +134,10 @@ def chat(engine: Engine, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> i
     return 0
 
 
-def _respond(engine: Engine, line: str) -> str:
+def _respond(engine: Engine, line: str, ask: Callable[[str], Answer]) -> str:
     base = engine.base
     if not line.startswith("/"):
-        return "bot> " + format_answer(engine.answer(line))
+        return "bot> " + format_answer(ask(line))
     command, *args = line.split()
     if command == "/help":
         return HELP
