@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bot.engine.lexicon import YEAR, Analysis, Lexicon, detect_intent
+from bot.engine.lexicon import MONTHS, YEAR, Analysis, Lexicon, detect_intent
 from bot.engine.places import PLACES
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, Intent
@@ -54,6 +54,8 @@ class IndexedEntry:
     """Terms in at least half of the phrasings, with the share of phrasings that use them."""
     sorted_texts: tuple[str, ...]
     """Each phrasing's sorted terms, for rapidfuzz."""
+    claimants: frozenset[str]
+    """Terms of the names of those who say the cited facts."""
 
     @property
     def all_terms(self) -> frozenset[str]:
@@ -120,7 +122,7 @@ class Index:
                         runs.add(" ".join(run))
                     run = []
         lower_terms = {self.lexicon.term(word) for word in lower if word}
-        terms = {self.lexicon.term(word) for word in capitalised - lower if word}
+        terms = {self.lexicon.term(word) for word in capitalised - lower if word and word not in MONTHS}
         for name in runs:
             terms.update(self.lexicon.analyse(name, intent=False).terms)
         terms -= lower_terms
@@ -141,11 +143,15 @@ class Index:
             days |= a.days
             numbers |= a.numbers
         answer_texts = [qa.answer]
+        claimants: set[str] = set()
         full_dates: set[tuple[str, str]] = set()
         for fid in qa.cited_facts():
             fact = base.facts[fid]
             answer_texts += [fact.statement, fact.value or ""]
-            answer_texts += [base.sources[a.source].name for a in fact.sources]
+            names = [base.sources[a.source].name for a in fact.sources]
+            answer_texts += names
+            for name in names:
+                claimants.update(self._analyse_cached(name).terms)
             for d in (fact.date, fact.as_of):
                 if d is not None:
                     years.add(str(d.year))
@@ -181,6 +187,7 @@ class Index:
             frozenset(full_dates),
             key_terms,
             tuple(p.sorted_text for p in phrasings),
+            frozenset(claimants),
         )
 
     def _analyse_cached(self, text: str) -> Analysis:

@@ -135,6 +135,14 @@ _CHECKING = re.compile(
 )
 
 
+# Who a question asks to have said something: "what did <Maduro> say", "according to <Foro Penal>".
+_SPEAKER = re.compile(
+    r"\b(?:did|does|do|has|have|had)\s+((?:\w+\s+){1,4}?)(?:say|said|says|claim|claimed|state|stated|comment"
+    r"|commented|react|reacted|respond|responded|think|announce|announced)\b"
+    r"|\b(?:according to|segun)\s+((?:\w+\s*){1,4})"
+    r"|\bque (?:dijo|dice|dijeron|afirmo|declaro|opina)\s+((?:\w+\s*){1,4})"
+)
+
 # Idioms that carry no topic ("why were they held in the first place?").
 _FILLER = re.compile(
     r"\b(in the first place|by the way|all this|all of this|this time|for real|or not|at all)\b"
@@ -210,6 +218,8 @@ class Analysis:
     """Asks what will happen: a base of reported facts never predicts."""
     checking: bool = False
     """Checks a claim ("it was 78, right?"): a figure or date the base lacks is the claim, not the topic."""
+    speakers: frozenset[str] = frozenset()
+    """Terms naming who the question asks to have said something ("what did Maduro say…")."""
 
 
 class Lexicon:
@@ -364,7 +374,12 @@ class Lexicon:
             frozenset(proper),
             future=question and bool(_FUTURE.search(norm)),
             checking=question and bool(_CHECKING.search(norm)),
+            speakers=self._speakers(norm) if question else frozenset(),
         )
+
+    def _speakers(self, norm: str) -> frozenset[str]:
+        spans = [g for m in _SPEAKER.finditer(norm) for g in m.groups() if g]
+        return frozenset(t for span in spans for t, _ in self.substitute([stem(w) for w in span.split()]))
 
 
 def _stems(text: str) -> list[str]:

@@ -71,14 +71,11 @@ _COMPATIBLE: dict[tuple[Intent, Intent], float] = {
     (Intent.DURATION, Intent.DATE): 0.8,
     (Intent.PERSON, Intent.THING): 0.85,
     (Intent.THING, Intent.PERSON): 0.9,
-    (Intent.PLACE, Intent.THING): 0.6,
     (Intent.THING, Intent.PLACE): 0.9,
     (Intent.REASON, Intent.THING): 0.85,
     (Intent.THING, Intent.REASON): 0.9,
-    (Intent.COUNT, Intent.THING): 0.6,
     (Intent.THING, Intent.COUNT): 0.8,
     (Intent.THING, Intent.DATE): 0.8,
-    (Intent.DATE, Intent.THING): 0.7,
 }
 
 
@@ -228,6 +225,9 @@ class Matcher:
         named = {t for t in q.terms if t in self.index.entity_terms or t in q.proper}
         if named - entry.all_terms:
             factor *= MISMATCH_FACTOR
+        speakers = q.speakers & self.index.entity_terms
+        if speakers and not speakers & entry.claimants:
+            factor *= MISMATCH_FACTOR  # "what did Maduro say…": only an entry Maduro is a source of
         if q.future:
             factor *= MISMATCH_FACTOR  # reported facts say what happened, never what will
         return factor
