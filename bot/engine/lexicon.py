@@ -41,6 +41,7 @@ STOPWORDS = frozenset(
     heard hear read correct true yeah yes isnt wasnt werent didnt doesnt dont
     made make makes carried carry carries list everything else besides
     least fewer less over under only according accordingly
+    originally initially basically personally independently ever wait
     el la los las un una unos unas de del al y o en por para con sin que cual cuales quien
     quienes como cuando donde cuanto cuantos cuanta cuantas es son fue fueron ser estar esta
     estan hay se su sus lo le les me mi mis tu tus nos hubo tras segun dijo dice esa ese eso
@@ -145,7 +146,8 @@ _SPEAKER = re.compile(
 
 # Idioms that carry no topic ("why were they held in the first place?").
 _FILLER = re.compile(
-    r"\b(in the first place|by the way|all this|all of this|this time|for real|or not|at all)\b"
+    r"\b(in the first place|by the way|all this|all of this|this time|for real|or not|at all"
+    r"|take place|takes place|took place|taken place|taking place)\b"
 )
 
 
@@ -279,7 +281,7 @@ class Lexicon:
     def _find_repair(self, word: str) -> str | None:
         if len(word) < 4 or word[0].isdigit() or not self._choices or len(word) > 30:
             return None
-        limit = 1 if len(word) <= 5 else 2
+        limit = 1 if len(word) <= 8 else 2  # "leaving" is not "loading"; "goverment" is "government"
         for candidate, _score, _i in process.extract(
             word, self._choices, scorer=fuzz.ratio, score_cutoff=70, limit=8
         ):
