@@ -38,7 +38,7 @@ STOPWORDS = frozenset(
     mentioned story news info information details thing things stuff something
     during after before while within among between against towards toward across through
     misremembering remember recall wrong sure exactly roughly approximately around about
-    heard hear read correct true yeah yes isnt wasnt werent didnt doesnt dont
+    heard hear read correct true right yeah yes isnt wasnt werent didnt doesnt dont
     made make makes carried carry carries list everything else besides
     least fewer less over under only according accordingly
     originally initially basically personally independently ever wait
@@ -364,6 +364,7 @@ class Lexicon:
                     proper.add(term)
         proper |= {t for t in terms if t in acronyms and t in unknown}
         question = known_terms is not None
+        checking = question and bool(_CHECKING.search(norm))
         return Analysis(
             norm,
             asked,
@@ -375,7 +376,7 @@ class Lexicon:
             frozenset(numbers),
             frozenset(proper),
             future=question and bool(_FUTURE.search(norm)),
-            checking=question and bool(_CHECKING.search(norm)),
+            checking=checking,
             speakers=self._speakers(norm) if question else frozenset(),
         )
 
