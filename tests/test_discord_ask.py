@@ -48,7 +48,9 @@ async def test_ask_answers_with_figure_source_and_date(world: World) -> None:
 
 
 async def test_spanish_question_gets_the_figure(world: World) -> None:
-    await world.alice.slash(world.channel, "ask", question="¿cuántos presos políticos fueron liberados el 1 de enero?")
+    await world.alice.slash(
+        world.channel, "ask", question="¿cuántos presos políticos fueron liberados el 1 de enero?"
+    )
 
     embed = world.callbacks()[-1]["data"]["embeds"][0]
     assert "87" in embed["description"]
@@ -125,6 +127,7 @@ async def test_declined_says_what_it_can_answer_and_suggests(world: World) -> No
     asks = [b for b in buttons(data) if b["custom_id"].startswith("factbot:ask:")]
     assert 1 <= len(asks) <= 5
     assert not [c for c in custom_ids(data) if c.startswith("factbot:fb:")], "no feedback on a decline"
+    assert embed["fields"][-1]["name"] in {"Did you mean", "You could ask"}
 
     await world.alice.click(result.response, custom_id=asks[0]["custom_id"])
     assert world.callbacks()[-1]["data"]["embeds"][0]["title"] == asks[0]["label"]

@@ -40,7 +40,9 @@ async def test_a_reply_to_the_bots_answer_is_a_follow_up_question(world: World) 
     await world.alice.send(world.channel, f"{world.mention} {Q87}")
     answer = world.bot_messages()[-1]
 
-    await world.alice.send(world.channel, f"{world.mention} Which prison were they released from?", reply_to=answer)
+    await world.alice.send(
+        world.channel, f"{world.mention} Which prison were they released from?", reply_to=answer
+    )
 
     follow_up = world.bot_messages()[-1]
     assert "Tocorón" in (follow_up.embeds[0].description or "")
@@ -95,7 +97,9 @@ async def test_answer_channels_take_every_question_but_not_chatter(
     world: World, make_bot: MakeBot, bot_settings: Settings
 ) -> None:
     qa = world.guild.create_text_channel("ask-the-bot")
-    await world.env.restart_bot(make_bot(dataclasses.replace(bot_settings, answer_channel_ids=frozenset({qa.id}))))
+    await world.env.restart_bot(
+        make_bot(dataclasses.replace(bot_settings, answer_channel_ids=frozenset({qa.id})))
+    )
 
     await world.alice.send(qa, Q87)
     await world.alice.send(qa, "thanks, that's great")  # not a question, and no answer: stays quiet

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +78,14 @@ async def test_commands_are_synced_globally_once_then_only_when_changed(
     assert command_puts(env) == [f"/applications/{app}/commands"]
     state = json.loads(bot_settings.command_hash_path.read_text(encoding="utf-8"))
     assert list(state) == [f"{app}:global"]
-    assert {c["name"] for c in env.http_requests[1].json} == {"ask", "timeline", "sources", "about", "reload", "stats"}
+    assert {c["name"] for c in env.http_requests[1].json} == {
+        "ask",
+        "timeline",
+        "sources",
+        "about",
+        "reload",
+        "stats",
+    }
 
     await env.restart_bot(make_bot())
     assert len(command_puts(env)) == 1, "unchanged definitions are not synced again"
@@ -124,14 +133,18 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No FACTBOT_* or DISCORD_TOKEN from the outside, no .env, state in tmp_path."""
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """No FACTBOT_* or DISCORD_TOKEN from the outside, no .env, state in tmp_path; logging restored."""
     for name in list(os.environ):
         if name.startswith("FACTBOT_") or name == "DISCORD_TOKEN":
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FACTBOT_DB_PATH", str(tmp_path / "data" / "questions.sqlite3"))
-    return tmp_path
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield tmp_path
+    root.handlers[:] = handlers  # `run` installs a handler on the test's captured stderr
+    root.setLevel(level)
 
 
 def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,7 +156,9 @@ def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.usefixtures("clean_env")
 @pytest.mark.parametrize("token", ["", "Bot abc.def.ghi", "my-client-secret-abcdefghijklmnop"])
-def test_run_without_a_usable_token_explains_in_one_line(token: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_without_a_usable_token_explains_in_one_line(
+    token: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     if token:
         os.environ["DISCORD_TOKEN"] = token
     assert cli.run(parse("run")) == cli.EXIT_CONFIG
@@ -167,7 +182,9 @@ def test_run_with_a_broken_knowledge_base_prints_the_report(
     assert "problem" in err and "story.yaml:" in err and "Traceback" not in err
 
 
-def test_sigterm_stops_the_bot_and_flushes_the_question_log(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sigterm_stops_the_bot_and_flushes_the_question_log(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DISCORD_TOKEN", FAKE_TOKEN)
     monkeypatch.setenv("FACTBOT_KNOWLEDGE_PATH", str(KNOWLEDGE))
     closed: list[bool] = []
@@ -183,6 +200,7 @@ def test_sigterm_stops_the_bot_and_flushes_the_question_log(clean_env: Path, mon
 
     monkeypatch.setattr(FactBot, "start", fake_start)
     monkeypatch.setattr(FactBot, "close", fake_close)
+    monkeypatch.setattr(cli, "STOP_GRACE_SECONDS", 0.2)
 
     assert cli.run(parse("run")) == cli.EXIT_OK
     assert closed, "the Discord connection was closed"
@@ -192,8 +210,12 @@ def test_sigterm_stops_the_bot_and_flushes_the_question_log(clean_env: Path, mon
 
 
 @pytest.mark.parametrize(
-    ("error", "expected"),
-    [(discord.LoginFailure("Improper token"), "Reset Token"), (discord.PrivilegedIntentsRequired(0), "Privileged")],
+    ("error", "expected", "code"),
+    [
+        (discord.LoginFailure("Improper token"), "Reset Token", cli.EXIT_CONFIG),
+        (discord.PrivilegedIntentsRequired(0), "Privileged", cli.EXIT_CONFIG),
+        (OSError("Name or service not known"), "cannot reach Discord", cli.EXIT_UNAVAILABLE),
+    ],
 )
 def test_discord_refusals_are_explained(
     clean_env: Path,
@@ -201,6 +223,7 @@ def test_discord_refusals_are_explained(
     capsys: pytest.CaptureFixture[str],
     error: Exception,
     expected: str,
+    code: int,
 ) -> None:
     monkeypatch.setenv("DISCORD_TOKEN", FAKE_TOKEN)
     monkeypatch.setenv("FACTBOT_KNOWLEDGE_PATH", str(KNOWLEDGE))
@@ -209,7 +232,7 @@ def test_discord_refusals_are_explained(
         raise error
 
     monkeypatch.setattr(FactBot, "start", refused)
-    assert cli.run(parse("run")) == cli.EXIT_CONFIG
+    assert cli.run(parse("run")) == code
     err = capsys.readouterr().err
     assert expected in err and FAKE_TOKEN not in err and "Traceback" not in err
 
@@ -224,7 +247,9 @@ def test_sync_command_forces_a_sync(
     async def no_login(self: FactBot, token: str) -> None:
         await self.setup_hook()  # what login does after authenticating (no sync: sync_on_start=False)
 
-    async def fake_sync(bot: Any, settings: Settings, *, force: bool = False, scope: str = "auto") -> SyncOutcome:
+    async def fake_sync(
+        bot: Any, settings: Settings, *, force: bool = False, scope: str = "auto"
+    ) -> SyncOutcome:
         calls.append({"force": force, "scope": scope, "cogs": sorted(bot.cogs)})
         return SyncOutcome("global", True, ("about", "ask"), "x")
 
@@ -232,12 +257,14 @@ def test_sync_command_forces_a_sync(
     monkeypatch.setattr(cli, "sync_for", fake_sync)
 
     assert cli.sync(parse("sync", "--global")) == cli.EXIT_OK
-    assert calls == [{"force": True, "scope": "global", "cogs": ["Admin", "Ask", "Info", "Messages", "Timeline"]}]
+    assert calls == [
+        {"force": True, "scope": "global", "cogs": ["Admin", "Ask", "Info", "Messages", "Timeline"]}
+    ]
     assert "Synced 2 commands (global)" in capsys.readouterr().out
 
 
 def test_the_bot_never_pings_by_default(bot_settings: Settings, make_bot: MakeBot) -> None:
     bot = make_bot()
-    assert bot.allowed_mentions is not None and bot.allowed_mentions.to_dict() == {"parse": []}
+    assert bot.allowed_mentions is not None and dict(bot.allowed_mentions.to_dict()) == {"parse": []}
     assert bot.intents.message_content and not bot.intents.members and not bot.intents.presences
     assert context_of(bot).settings is bot_settings

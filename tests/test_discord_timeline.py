@@ -79,10 +79,15 @@ async def test_timeline_pages_turn_with_buttons_and_survive_a_restart(
     total = len(fact_service.engine.base.events)
     assert len(seen) == total and len(set(seen)) == len(seen), "every event once, none lost"
     back = await world.alice.click(result.response, label="◀ Previous")
-    assert back.acknowledged and f"page {pages - 1} of" in world.callbacks()[-1]["data"]["embeds"][0]["footer"]["text"]
+    assert (
+        back.acknowledged
+        and f"page {pages - 1} of" in world.callbacks()[-1]["data"]["embeds"][0]["footer"]["text"]
+    )
 
 
-async def test_the_whole_timeline_fits_one_page_in_date_order(world: World, fact_service: FactService) -> None:
+async def test_the_whole_timeline_fits_one_page_in_date_order(
+    world: World, fact_service: FactService
+) -> None:
     await world.alice.slash(world.channel, "timeline")
 
     data = world.callbacks()[-1]["data"]
@@ -114,7 +119,10 @@ async def test_topic_filter(world: World) -> None:
 async def test_date_filters_accept_years_months_and_days(world: World) -> None:
     await world.alice.slash(world.channel, "timeline", **{"from": "2025-12", "to": "2025-12"})
     embed = world.callbacks()[-1]["data"]["embeds"][0]
-    assert event_titles(embed["description"]) == ["Trump announces a tanker blockade", "Government announces 99 releases"]
+    assert event_titles(embed["description"]) == [
+        "Trump announces a tanker blockade",
+        "Government announces 99 releases",
+    ]
     assert "From December 2025 to December 2025" in embed["description"]
 
     await world.alice.slash(world.channel, "timeline", to="2024")
@@ -131,7 +139,9 @@ async def test_date_filters_accept_years_months_and_days(world: World) -> None:
         ({"topic": "sports"}, "Unknown topic"),
     ],
 )
-async def test_bad_filters_get_a_clear_private_message(world: World, options: dict[str, str], expected: str) -> None:
+async def test_bad_filters_get_a_clear_private_message(
+    world: World, options: dict[str, str], expected: str
+) -> None:
     result = await world.alice.slash(world.channel, "timeline", **options)
 
     assert result.ephemeral

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_KNOWLEDGE = 1
 EXIT_CONFIG = 2
+EXIT_UNAVAILABLE = 3
+STOP_GRACE_SECONDS = 10.0
 
 INTENT_HELP = (
     "Discord refused the Message Content intent: enable it at https://discord.com/developers/applications "
@@ -183,13 +185,23 @@ async def serve(bot: AnyBot, token: str) -> int:
                 stopper.cancel()
             await bot.close()
             try:
-                await runner
+                # close() makes start() return; if it does not within the grace period, cancel it.
+                await asyncio.wait_for(runner, timeout=STOP_GRACE_SECONDS)
+            except TimeoutError:
+                log.warning("the Discord connection did not close within %s s", STOP_GRACE_SECONDS)
             except discord.LoginFailure:
                 print(f"factbot: Discord rejected DISCORD_TOKEN. {TOKEN_HELP}", file=sys.stderr)
                 return EXIT_CONFIG
             except discord.PrivilegedIntentsRequired:
                 print(f"factbot: {INTENT_HELP}", file=sys.stderr)
                 return EXIT_CONFIG
+            except (OSError, discord.GatewayNotFound, discord.DiscordServerError) as exc:
+                # No network, DNS, or Discord down: not a bug, so no traceback.
+                print(
+                    f"factbot: cannot reach Discord ({exc}); check the network and try again.",
+                    file=sys.stderr,
+                )
+                return EXIT_UNAVAILABLE
             except asyncio.CancelledError:
                 pass
         return EXIT_OK

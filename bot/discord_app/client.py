@@ -103,10 +103,29 @@ async def sync_for(
     )
 
 
+INVITE_PERMISSIONS: Final = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    read_message_history=True,
+)
+"""What the bot needs in a channel: read and answer (replies need Read Message History), with embeds."""
+
+
+def invite_url(application_id: int) -> str:
+    """The URL that adds the bot to a server with its slash commands and the permissions it needs."""
+    return discord.utils.oauth_url(
+        application_id, permissions=INVITE_PERMISSIONS, scopes=("bot", "applications.commands")
+    )
+
+
 def _log_ready(bot: AnyBot) -> None:
     user = bot.user
     shards = f", {bot.shard_count} shards" if bot.shard_count and bot.shard_count > 1 else ""
     log.info("logged in as %s (%s) in %d servers%s", user, user.id if user else "?", len(bot.guilds), shards)
+    if bot.application_id is not None:
+        log.info("invite: %s", invite_url(bot.application_id))
 
 
 class FactBot(commands.Bot):
@@ -181,8 +200,16 @@ class RedactToken(logging.Filter):
 
 
 def setup_logging(settings: Settings) -> None:
-    """discord.py's log format at the configured level, with the token redacted from every record."""
-    discord.utils.setup_logging(level=logging.getLevelNamesMapping()[settings.log_level], root=True)
-    redact = RedactToken(settings.token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+    """discord.py's log format at the configured level, with the token redacted from every record.
+
+    Idempotent: a second call replaces the handler the first one installed instead of adding another.
+    """
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_factbot", False)]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler()
+    handler._factbot = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactToken(settings.token))
+    discord.utils.setup_logging(
+        handler=handler, level=logging.getLevelNamesMapping()[settings.log_level], root=True
+    )

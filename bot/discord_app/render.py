@@ -116,7 +116,7 @@ def join_within(lines: Sequence[str], limit: int, more: Callable[[int], str] | N
     used = 0
     for i, line in enumerate(lines):
         cost = len(line) + (1 if out else 0)
-        tail = len(more(len(lines) - i - 1)) + 1
+        tail = len(more(len(lines) - i)) + 1  # room for the note should we have to stop at the next line
         if used + cost + tail > limit:
             break
         out.append(line)
@@ -202,13 +202,12 @@ def answer_embed(answer: Answer, base: KnowledgeBase, asked: str | None = None) 
     """An answer (or an honest decline) as one embed: question, text, figures, sources, confidence."""
     story = story_of_entry(base, answer.entry_id)
     if not answer.answered:
+        body = answer_body(answer)
+        if "/timeline" not in body:  # the engine's wording may change; the pointer must not
+            body += "\nTry /timeline for the story in dates, or /about for what I cover."
         embed = discord.Embed(
-            title="I can't answer that from my sources",
-            description=answer_body(answer),
-            colour=COLOUR_DECLINED,
+            title="I can't answer that from my sources", description=body, colour=COLOUR_DECLINED
         )
-        if answer.suggestions:
-            embed.add_field(name="Did you mean", value="Pick one of the buttons below.", inline=False)
         embed.set_footer(text=f"Knowledge {as_of_text(story)}" if story else "")
     else:
         embed = discord.Embed(
@@ -350,7 +349,8 @@ def timeline_embed(
         intro = f"{intro}\n\n*{filters}*" if intro else f"*{filters}*"
     intro = truncate(intro, EMBED_DESCRIPTION_LIMIT - TIMELINE_PAGE_BUDGET - 2)
     lines = timeline_lines(events, base)
-    pages = paginate_lines(lines, TIMELINE_PAGE_BUDGET - len(intro) // 2)
+    # Page one carries the summary too: fewer event lines, so every page is about the same size.
+    pages = paginate_lines(lines, max(TIMELINE_PAGE_BUDGET - len(intro), TIMELINE_PAGE_BUDGET // 3))
     page = min(max(page, 0), len(pages) - 1)
     body = "\n".join(pages[page]) if lines else "No events match."
     if page == 0:

@@ -61,6 +61,7 @@ def _read_state(path: Path) -> dict[str, str]:
 
 def _write_state(path: Path, state: dict[str, str]) -> None:
     """Replace the file atomically, so a crash never leaves half a JSON document."""
+    tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".command-tree.", dir=path.parent)
@@ -70,8 +71,9 @@ def _write_state(path: Path, state: dict[str, str]) -> None:
     except OSError as exc:
         # Not fatal: the next start will simply sync again.
         log.warning("could not record the command-tree hash in %s: %s", path, exc)
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 async def sync_commands(

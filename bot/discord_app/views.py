@@ -97,17 +97,22 @@ def answer_reply(answer: Answer, base: KnowledgeBase, asked: str | None = None) 
     """An answer's embed plus its buttons: "did you mean" when unsure or declined, feedback when answered."""
     view = discord.ui.View(timeout=None)
     suggestions = answer.suggestions if (not answer.answered or answer.low_confidence) else ()
+    hint = "Not what you asked? Pick one of the buttons below." if answer.answered else "Pick a button below."
     if not answer.answered and not suggestions:
+        # Nothing close: offer a way on anyway, one question per topic.
         suggestions = render.fallback_suggestions(base)
-    for s in suggestions[: render.BUTTONS_PER_ROW]:
-        if _ID_RE.match(s.entry_id):
-            view.add_item(AskButton(s.entry_id, s.question, row=0))
+        hint = "For example, one of the buttons below."
+    shown = [s for s in suggestions if _ID_RE.match(s.entry_id)][: render.BUTTONS_PER_ROW]
+    for s in shown:
+        view.add_item(AskButton(s.entry_id, s.question, row=0))
     if answer.answered and answer.entry_id and _ID_RE.match(answer.entry_id):
         view.add_item(FeedbackButton(True, answer.entry_id, row=1))
         view.add_item(FeedbackButton(False, answer.entry_id, row=1))
     embed = render.answer_embed(answer, base, asked)
-    if suggestions and answer.answered:
-        embed.add_field(name="Did you mean", value="Not what you asked? Pick one of the buttons below.")
+    if shown:
+        embed.add_field(
+            name="Did you mean" if answer.suggestions else "You could ask", value=hint, inline=False
+        )
         render.fit_embed(embed)
     return Reply(embed, view if view.children else None)
 

@@ -233,7 +233,7 @@ class Lexicon:
         self.max_phrase = 1
         self.vocabulary: set[str] = set()
         """Every surface word the base knows (before stemming), for typo repair."""
-        self._choices: list[str] = []
+        self._choices: dict[int, list[str]] = {}
         self._repairs: dict[str, str | None] = {}
         self.known_stems: set[str] = set()
         """Stems of every known word: "hitting" is not a typo when "hit" is known."""
@@ -265,7 +265,12 @@ class Lexicon:
         """Prepare the typo-repair index once every text is learnt."""
         self.vocabulary.update(STOPWORDS)
         self.vocabulary.update(MONTHS)
-        self._choices = sorted(w for w in self.vocabulary if len(w) >= 3 and not w[0].isdigit())
+        choices = sorted(w for w in self.vocabulary if len(w) >= 3 and not w[0].isdigit())
+        # a typo changes a word's length by at most 2: compare only with words of a near length
+        self._choices = {
+            n: [w for w in choices if abs(len(w) - n) <= 2]
+            for n in range(4, 3 + max(map(len, choices), default=3))
+        }
         self.known_stems = {stem(w) for w in self.vocabulary if w}
         self._repairs.clear()
 
@@ -282,8 +287,9 @@ class Lexicon:
         if len(word) < 4 or word[0].isdigit() or not self._choices or len(word) > 30:
             return None
         limit = 1 if len(word) <= 8 else 2  # "leaving" is not "loading"; "goverment" is "government"
+        choices = self._choices.get(len(word), [])
         for candidate, _score, _i in process.extract(
-            word, self._choices, scorer=fuzz.ratio, score_cutoff=70, limit=8
+            word, choices, scorer=fuzz.ratio, score_cutoff=70, limit=8
         ):
             if _acceptable_repair(word, str(candidate), limit):
                 return str(candidate)

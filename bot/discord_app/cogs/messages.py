@@ -125,7 +125,11 @@ class MessagesCog(commands.Cog, name="Messages"):
         try:
             await target.reply(mention_author=False, **kwargs)
         except discord.Forbidden:
-            log.warning("no permission to reply in channel %s", target.channel.id)
+            # Replying also needs Read Message History; a plain message may still be allowed.
+            try:
+                await target.channel.send(**kwargs)
+            except discord.HTTPException:
+                log.warning("no permission to answer in channel %s", target.channel.id)
         except discord.HTTPException:
             log.exception("could not reply to message %s", target.id)
 

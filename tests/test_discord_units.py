@@ -1,0 +1,308 @@
+"""Settings, the rate limit, the renderer's limits and the buttons' custom_ids, without a bot."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import discord
+import pytest
+from conftest import FAKE_TOKEN, KNOWLEDGE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.config import ConfigError, Cooldown, Settings, check_token, resolve_log_salt
+from bot.discord_app import render
+from bot.discord_app.client import invite_url
+from bot.discord_app.throttle import Throttle
+from bot.discord_app.views import (
+    ASK_TEMPLATE,
+    FEEDBACK_TEMPLATE,
+    TIMELINE_TEMPLATE,
+    AskButton,
+    FeedbackButton,
+    TimelineQuery,
+    answer_reply,
+    topic_from_token,
+)
+from bot.engine import Answer, Engine, Suggestion
+from bot.knowledge import PartialDate
+from bot.knowledge.problems import Problem
+from bot.service import ReloadResult
+
+# --- settings ----------------------------------------------------------------------------------------
+
+
+def test_settings_from_the_environment() -> None:
+    s = Settings.from_env(
+        {
+            "DISCORD_TOKEN": FAKE_TOKEN,
+            "FACTBOT_DEV_GUILD_ID": "123456789012345678",
+            "FACTBOT_ANSWER_CHANNEL_IDS": "111111111111111111, 222222222222222222,",
+            "FACTBOT_MESSAGE_CONTENT": "yes",
+            "FACTBOT_KNOWLEDGE_PATH": "kb",
+            "FACTBOT_DB_PATH": "/var/lib/factbot/q.sqlite3",
+            "FACTBOT_LOG_SALT": "pepper",
+            "FACTBOT_RETENTION_DAYS": "forever",
+            "FACTBOT_LOG_LEVEL": "debug",
+            "FACTBOT_SHARDED": "true",
+            "FACTBOT_SHARD_COUNT": "4",
+            "FACTBOT_COOLDOWN": "3/10",
+        },
+        env_file=None,
+    )
+    assert s.dev_guild_id == 123456789012345678
+    assert s.answer_channel_ids == {111111111111111111, 222222222222222222}
+    assert s.message_content and s.sharded and s.shard_count == 4
+    assert s.knowledge_path == Path("kb") and s.db_path == Path("/var/lib/factbot/q.sqlite3")
+    assert s.retention_days is None and s.log_level == "DEBUG" and s.cooldown == Cooldown(3, 10.0)
+    assert s.command_hash_path == Path("/var/lib/factbot/command-tree.json")
+    assert FAKE_TOKEN not in repr(s) and "pepper" not in repr(s)
+
+
+def test_settings_defaults() -> None:
+    s = Settings.from_env({"DISCORD_TOKEN": FAKE_TOKEN}, env_file=None)
+    assert s.dev_guild_id is None and not s.answer_channel_ids and not s.message_content
+    assert s.db_path == Path("data/questions.sqlite3") and s.retention_days == 90
+    assert s.cooldown == Cooldown(5, 30.0) and not s.sharded and s.log_level == "INFO"
+    assert (
+        Settings.from_env({"DISCORD_TOKEN": FAKE_TOKEN, "FACTBOT_DB_PATH": "off"}, env_file=None).db_path
+        is None
+    )
+    assert not Settings.from_env(
+        {"FACTBOT_COOLDOWN": "off"}, env_file=None, require_token=False
+    ).cooldown.enabled
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("FACTBOT_DEV_GUILD_ID", "my-server", "Copy ID"),
+        ("FACTBOT_ANSWER_CHANNEL_IDS", "123456789012345678,general", "'general'"),
+        ("FACTBOT_MESSAGE_CONTENT", "maybe", "true or false"),
+        ("FACTBOT_RETENTION_DAYS", "0", "forever"),
+        ("FACTBOT_LOG_LEVEL", "LOUD", "DEBUG"),
+        ("FACTBOT_SHARD_COUNT", "2", "FACTBOT_SHARDED"),
+        ("FACTBOT_COOLDOWN", "5 per minute", "5/30"),
+    ],
+)
+def test_malformed_settings_name_the_variable_and_what_is_expected(
+    name: str, value: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"DISCORD_TOKEN": FAKE_TOKEN, name: value}, env_file=None)
+    assert info.value.variable == name
+    assert str(info.value).startswith(f"{name}: ") and expected in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "token", ["", "Bot " + FAKE_TOKEN, '"' + FAKE_TOKEN + '"', "short.token.x", "a" * 70]
+)
+def test_bad_tokens_are_explained_without_echoing_them(token: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        check_token(token)
+    message = str(info.value)
+    assert message.startswith("DISCORD_TOKEN: ") and "Reset Token" in message and "\n" not in message
+    if token:
+        assert token not in message
+
+
+def test_dotenv_fills_in_but_never_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"DISCORD_TOKEN={FAKE_TOKEN}\nFACTBOT_LOG_LEVEL=ERROR\nFACTBOT_COOLDOWN=2/5\n")
+    s = Settings.from_env({"FACTBOT_LOG_LEVEL": "WARNING"}, env_file=env_file)
+    assert (s.token, s.log_level, s.cooldown) == (FAKE_TOKEN, "WARNING", Cooldown(2, 5.0))
+
+    for name in [n for n in os.environ if n.startswith("FACTBOT_") or n == "DISCORD_TOKEN"]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("FACTBOT_LOG_LEVEL", "DEBUG")
+    s = Settings.from_env(env_file=env_file)  # the real path: load_dotenv(override=False), then os.environ
+    assert (s.token, s.log_level) == (FAKE_TOKEN, "DEBUG")
+    monkeypatch.delenv("DISCORD_TOKEN")  # load_dotenv put it there
+
+
+def test_a_missing_salt_is_generated_once_and_kept_private(tmp_path: Path) -> None:
+    s = Settings(db_path=tmp_path / "db" / "q.sqlite3")
+    salt = resolve_log_salt(s)
+    assert len(salt) == 64 and resolve_log_salt(s) == salt
+    assert (tmp_path / "db" / "questions.salt").stat().st_mode & 0o777 == 0o600
+    assert resolve_log_salt(Settings(log_salt="given")) == "given"
+
+
+def test_answer_channels_without_the_content_intent_warn() -> None:
+    assert Settings(answer_channel_ids=frozenset({1})).warnings()
+    assert not Settings(answer_channel_ids=frozenset({1}), message_content=True).warnings()
+
+
+# --- throttle ----------------------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_throttle_allows_rate_per_window_and_notifies_once() -> None:
+    clock = Clock()
+    throttle = Throttle(Cooldown(2, 10.0), clock)
+    verdicts = [throttle.hit(1) for _ in range(5)]
+    assert [v.allowed for v in verdicts] == [True, True, False, False, False]
+    assert [v.notify for v in verdicts] == [False, False, True, False, False]
+    assert throttle.hit(2).allowed, "per user"
+    clock.now += 10
+    assert throttle.hit(1).allowed
+    assert throttle.hit(1).allowed
+    assert throttle.hit(1).notify, "a new window may notify again"
+
+
+def test_throttle_off() -> None:
+    throttle = Throttle(Cooldown(0, 0.0))
+    assert all(throttle.hit(1).allowed for _ in range(1000))
+
+
+# --- renderer limits -----------------------------------------------------------------------------------
+
+text = st.text(alphabet=st.characters(codec="utf-8"), max_size=9000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    title=text,
+    description=text,
+    fields=st.lists(st.tuples(text, text), max_size=40),
+    footer=text,
+    author=text,
+)
+def test_fit_embed_always_fits(
+    title: str, description: str, fields: list[tuple[str, str]], footer: str, author: str
+) -> None:
+    embed = discord.Embed(title=title, description=description)
+    for name, value in fields:
+        embed.add_field(name=name, value=value)
+    embed.set_footer(text=footer)
+    embed.set_author(name=author)
+
+    render.fit_embed(embed)
+
+    assert len(embed) <= render.EMBED_TOTAL_LIMIT and len(embed.fields) <= 25
+    assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
+    assert all(len(f.name or "") <= 256 and 0 < len(f.value or "") <= 1024 for f in embed.fields)
+
+
+@settings(max_examples=100, deadline=None)
+@given(lines=st.lists(st.text(max_size=300), max_size=200), limit=st.integers(min_value=40, max_value=4096))
+def test_join_within_respects_the_limit(lines: list[str], limit: int) -> None:
+    joined = render.join_within(lines, limit)
+    assert len(joined) <= limit
+    if len("\n".join(lines)) > limit:
+        assert "more" in joined.splitlines()[-1]
+
+
+@given(st.text(max_size=500))
+def test_escaped_user_text_cannot_ping_or_format(raw: str) -> None:
+    out = render.escape_user_text(raw, 256)
+    assert len(out) <= 256 and "\n" not in out
+    assert "@everyone" not in out and "@here" not in out
+
+
+def test_escape_examples() -> None:
+    assert render.escape_user_text("**bold** <@&123456789012345678> @everyone") == (
+        "\\*\\*bold\\*\\* <@\u200b&123456789012345678> @\u200beveryone"
+    )
+
+
+def test_autocomplete_choices_are_capped(shared_engine: Engine) -> None:
+    long = [(f"id{i}", f"{i}: {'Why ' * 40}?") for i in range(40)]
+    choices = render.autocomplete_choices(long)
+    assert len(choices) == 25 and all(len(c.name) <= 100 and len(c.value) <= 100 for c in choices)
+
+
+def test_reload_report_lists_problems_within_limits() -> None:
+    problems = [Problem(f"kb/file{i}.yaml", i, f"entry-{i}", "x" * 150) for i in range(300)]
+    content, embeds = render.reload_report(ReloadResult(False, "Reload refused: 300 problem(s).", problems))
+    assert content.startswith("❌") and len(content) <= 2000
+    (embed,) = embeds
+    assert embed.title == "300 problems in the knowledge base"
+    assert len(embed.description or "") <= 4096 and "more (run `python -m bot check`" in (
+        embed.description or ""
+    )
+    assert "kb/file0.yaml:0: \\[entry-0\\]" in (embed.description or "") or "kb/file0.yaml:0: [entry-0]" in (
+        embed.description or ""
+    )
+
+
+# --- custom ids ---------------------------------------------------------------------------------------
+
+LONGEST_ID = "a" + "-b" * 39 + "c"  # 80 characters, the schema's maximum
+
+
+def test_custom_ids_fit_for_the_longest_ids() -> None:
+    assert len(LONGEST_ID) == 80
+    for item in (
+        AskButton(LONGEST_ID, "q" * 500),
+        FeedbackButton(True, LONGEST_ID),
+        FeedbackButton(False, LONGEST_ID),
+    ):
+        assert len(item.custom_id) <= 100 and len(item.item.label or "") <= 80
+    query = TimelineQuery(PartialDate(2025, 12, 25), PartialDate(2026, 1, 1), LONGEST_ID)
+    custom_id = query.custom_id(999)
+    assert len(custom_id) <= 100
+    match = re.match(TIMELINE_TEMPLATE, custom_id)
+    assert match is not None and re.match(ASK_TEMPLATE, f"factbot:ask:{LONGEST_ID}")
+    assert re.match(FEEDBACK_TEMPLATE, f"factbot:fb:0:{LONGEST_ID}")
+
+
+def test_a_hashed_topic_token_resolves_back(shared_engine: Engine) -> None:
+    base = shared_engine.base
+    topic = next(iter(base.topics()))
+    assert topic_from_token(base, TimelineQuery(topic=topic).custom_id(0).rsplit(":", 1)[1]) == topic
+    long_topic = LONGEST_ID
+    token = TimelineQuery(topic=long_topic).custom_id(0).rsplit(":", 1)[1]
+    assert token.startswith("~") and topic_from_token(base, token) == token  # unknown: kept, matches nothing
+
+
+def test_knowledge_fixture_path_exists() -> None:
+    assert (KNOWLEDGE / "venezuela-2026").is_dir()
+
+
+# --- answer replies ------------------------------------------------------------------------------------
+
+
+def test_a_decline_with_suggestions_offers_them_and_points_to_timeline(shared_engine: Engine) -> None:
+    qa = shared_engine.base.questions["jan1-how-many"]
+    declined = Answer(
+        question="how many cats?",
+        answered=False,
+        text="I can't answer that from my sources.\nDid you mean: " + qa.question + "?",
+        confidence=0.3,
+        suggestions=(Suggestion(qa.id, qa.question, 0.35),),
+    )
+
+    reply = answer_reply(declined, shared_engine.base, asked="how many cats?")
+
+    embed = reply.embed
+    assert "Did you mean:" not in (embed.description or "") and "/timeline" in (embed.description or "")
+    assert [f.name for f in embed.fields] == ["Did you mean"]
+    assert reply.view is not None
+    assert [c.custom_id for c in reply.view.children] == [f"factbot:ask:{qa.id}"]  # type: ignore[attr-defined]
+
+
+def test_an_answer_echoes_the_asked_wording_only_when_it_differs(shared_engine: Engine) -> None:
+    qa = shared_engine.base.questions["jan1-how-many"]
+    answer = shared_engine.answer_entry(qa.id)
+    assert answer is not None
+    assert answer_reply(answer, shared_engine.base, asked=qa.question.upper()).embed.author.name is None
+    assert answer_reply(answer, shared_engine.base, asked="how many freed?").embed.author.name == (
+        "Asked: how many freed?"
+    )
+
+
+def test_invite_url_asks_for_commands_and_the_needed_permissions() -> None:
+    url = invite_url(123)
+    assert "client_id=123" in url and "scope=bot+applications.commands" in url
+    assert "permissions=274877991936" in url
