@@ -160,18 +160,14 @@ def _closest_or_none(path: Path | None) -> Callable[[str], tuple[str | None, str
 
 def _chat(engine: Engine, knowledge: Path | None) -> int:
     """The terminal chat, logging what it could not answer like the Discord bot does."""
-    from bot.config import ConfigError, Settings, resolve_log_salt
-    from bot.questionlog import Origin, QuestionLog
+    from bot.config import ConfigError, Settings, open_question_log
+    from bot.questionlog import Origin
     from bot.service import FactService
     from bot.terminal import chat
 
     questions = None
     try:
-        settings = Settings.from_env(require_token=False)
-        if settings.db_path is not None:
-            questions = QuestionLog(
-                settings.db_path, salt=resolve_log_salt(settings), retention_days=settings.retention_days
-            )
+        questions = open_question_log(Settings.from_env(require_token=False))
     except (ConfigError, OSError) as exc:  # logging is optional: the chat still answers
         print(f"(question log off: {exc})", file=sys.stderr)
     service = FactService(engine, knowledge, questions)

@@ -18,11 +18,12 @@ from typing import Final, TypeVar
 
 from dotenv import dotenv_values, load_dotenv
 
+from bot.questionlog import DEFAULT_DB_PATH, QuestionLog
+
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
-DEFAULT_DB_PATH: Final = Path("data/questions.sqlite3")
 DEFAULT_STATE_DIR: Final = Path("data")
 """Where the salt and the command-tree hash live when the question log is off."""
 
@@ -266,3 +267,18 @@ def _cooldown(raw: str) -> Cooldown:
     if not match or int(match.group(1)) < 1 or float(match.group(2)) <= 0:
         raise ValueError(f'expected questions/seconds such as "5/30", or "off", not {raw!r}')
     return Cooldown(int(match.group(1)), float(match.group(2)))
+
+
+def open_question_log(settings: Settings) -> QuestionLog | None:
+    """The question log as configured (None when FACTBOT_DB_PATH=off); a failing log only warns.
+
+    Raises OSError when the salt file cannot be written.
+    """
+    if settings.db_path is None:
+        return None
+    qlog = QuestionLog(
+        settings.db_path, salt=resolve_log_salt(settings), retention_days=settings.retention_days
+    )
+    if not qlog.open():
+        log.warning("the question log is not recording (%s); answering continues", qlog.last_error)
+    return qlog

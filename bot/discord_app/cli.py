@@ -23,11 +23,10 @@ from typing import Any
 
 import discord
 
-from bot.config import TOKEN_HELP, ConfigError, Settings, resolve_log_salt
+from bot.config import TOKEN_HELP, ConfigError, Settings, open_question_log
 from bot.discord_app.client import create_bot, setup_logging, sync_for
 from bot.discord_app.context import AnyBot
 from bot.knowledge import KnowledgeError
-from bot.questionlog import QuestionLog
 from bot.service import FactService
 
 log = logging.getLogger(__name__)
@@ -121,26 +120,22 @@ def load_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def open_question_log(settings: Settings) -> QuestionLog | None:
-    """The question log as configured (None when FACTBOT_DB_PATH=off); a failing log only warns."""
-    if settings.db_path is None:
-        return None
-    qlog = QuestionLog(
-        settings.db_path, salt=resolve_log_salt(settings), retention_days=settings.retention_days
-    )
-    if not qlog.open():
-        log.warning("the question log is not recording (%s); answering continues", qlog.last_error)
-    return qlog
-
-
-def run(args: argparse.Namespace) -> int:
-    """`python -m bot run`: settings, question log, knowledge, then the bot until SIGTERM/SIGINT."""
+def _configured(args: argparse.Namespace) -> Settings | None:
+    """Settings with logging set up, or None after a one-line explanation of what is wrong."""
     try:
         settings = load_settings(args)
     except ConfigError as exc:
         print(f"factbot: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return None
     setup_logging(settings)
+    return settings
+
+
+def run(args: argparse.Namespace) -> int:
+    """`python -m bot run`: settings, question log, knowledge, then the bot until SIGTERM/SIGINT."""
+    settings = _configured(args)
+    if settings is None:
+        return EXIT_CONFIG
     try:
         questions = open_question_log(settings)
     except OSError as exc:  # e.g. the salt file cannot be written
@@ -213,12 +208,9 @@ async def serve(bot: AnyBot, token: str) -> int:
 
 def sync(args: argparse.Namespace) -> int:
     """`python -m bot sync`: log in (no gateway connection), sync the command tree, log out."""
-    try:
-        settings = load_settings(args)
-    except ConfigError as exc:
-        print(f"factbot: {exc}", file=sys.stderr)
+    settings = _configured(args)
+    if settings is None:
         return EXIT_CONFIG
-    setup_logging(settings)
     try:
         # The commands do not depend on the base's content, but building the bot needs a service.
         service = FactService.load(settings.knowledge_path, None)

@@ -9,7 +9,7 @@ traceback while the user gets a short apology, and the bot keeps serving.
 from __future__ import annotations
 
 import logging
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import discord
 from discord import app_commands
@@ -128,50 +128,41 @@ def _log_ready(bot: AnyBot) -> None:
         log.info("invite: %s", invite_url(bot.application_id))
 
 
-class FactBot(commands.Bot):
+class _FactBotEvents:
+    """What both bot classes add to discord.py's: one definition, two gateway flavours."""
+
+    fact_context: AppContext
+
+    async def setup_hook(self) -> None:
+        """Load the cogs, register persistent buttons, sync commands if they changed."""
+        await _setup(cast(AnyBot, self), self.fact_context)
+
+    async def on_ready(self) -> None:
+        """Log who we are, and how many shards (the token is never logged)."""
+        _log_ready(cast(AnyBot, self))
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: questions in messages are handled by the messages cog's listener."""
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """An event handler raised: log the traceback and keep serving."""
+        log.exception("unhandled error in %s", event_method)
+
+
+class FactBot(_FactBotEvents, commands.Bot):
     """The bot on one gateway connection."""
 
     def __init__(self, ctx: AppContext, **options: Any) -> None:
         super().__init__(**_options(ctx.settings), **options)
         self.fact_context = ctx
 
-    async def setup_hook(self) -> None:
-        """Load the cogs, register persistent buttons, sync commands if they changed."""
-        await _setup(self, self.fact_context)
 
-    async def on_ready(self) -> None:
-        """Log who we are (the token is never logged)."""
-        _log_ready(self)
-
-    async def on_message(self, message: discord.Message, /) -> None:
-        """No prefix commands: questions in messages are handled by the messages cog's listener."""
-
-    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
-        """An event handler raised: log the traceback and keep serving."""
-        log.exception("unhandled error in %s", event_method)
-
-
-class ShardedFactBot(commands.AutoShardedBot):
+class ShardedFactBot(_FactBotEvents, commands.AutoShardedBot):
     """The bot on several gateway connections (FACTBOT_SHARDED=true); otherwise the same as FactBot."""
 
     def __init__(self, ctx: AppContext, **options: Any) -> None:
         super().__init__(**_options(ctx.settings), **options)
         self.fact_context = ctx
-
-    async def setup_hook(self) -> None:
-        """Load the cogs, register persistent buttons, sync commands if they changed."""
-        await _setup(self, self.fact_context)
-
-    async def on_ready(self) -> None:
-        """Log who we are and how many shards."""
-        _log_ready(self)
-
-    async def on_message(self, message: discord.Message, /) -> None:
-        """No prefix commands: questions in messages are handled by the messages cog's listener."""
-
-    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
-        """An event handler raised: log the traceback and keep serving."""
-        log.exception("unhandled error in %s", event_method)
 
 
 def create_bot(settings: Settings, service: FactService, *, sync_on_start: bool = True) -> AnyBot:
