@@ -143,6 +143,13 @@ CASES = {
     "not a list": ("questions.yaml", "questions:\n  id: q\n", "questions.yaml", 1, "must be a list"),
     "unknown section": ("extra.yaml", "factz:\n  - id: x\n", "extra.yaml", 1, "did you mean 'facts'"),
     "empty file": ("extra.yaml", "# nothing yet\n", "extra.yaml", None, "empty"),
+    "synonym in two groups": (
+        "vocab.yaml",
+        "synonyms:\n  - [thing, gizmo]\n  - [widget, gizmo]\n",
+        "vocab.yaml",
+        3,
+        "in two groups",
+    ),
     "future date": (
         "facts.yaml",
         "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: at least 5 things\n"

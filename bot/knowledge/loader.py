@@ -121,7 +121,11 @@ def _collect(parsed: ParsedFile, base: KnowledgeBase) -> list[Problem]:
     if "synonyms" in data:
         vocab = _validate(Vocabulary, {"synonyms": data["synonyms"]}, parsed, (), "synonyms", problem)
         if isinstance(vocab, Vocabulary):
-            base.synonyms.extend(vocab.synonyms)
+            for i, group in enumerate(vocab.synonyms):
+                base.locations[f"synonyms:{len(base.synonyms)}"] = Location(
+                    parsed.path, parsed.line_of("synonyms", i)
+                )
+                base.synonyms.append(group)
     return problems
 
 

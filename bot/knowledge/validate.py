@@ -124,18 +124,15 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
             check_source(key, event.id, sid, "`sources`")
 
     term_group: dict[str, str] = {}
-    for group in base.synonyms:
+    for index, group in enumerate(base.synonyms):
         for term in group:
             norm = normalize(term)
             if norm in term_group and term_group[norm] != group[0]:
-                problems.append(
-                    Problem(
-                        base.files[0] if base.files else "knowledge",
-                        None,
-                        None,
-                        f"the synonym {term!r} is in two groups ({term_group[norm]!r} and "
-                        f"{group[0]!r}): a word can mean only one thing",
-                    )
+                at(
+                    f"synonyms:{index}",
+                    None,
+                    f"the synonym {term!r} is in two groups ({term_group[norm]!r} and "
+                    f"{group[0]!r}): a word can mean only one thing",
                 )
             term_group[norm] = group[0]
     return problems
