@@ -56,6 +56,10 @@ class IndexedEntry:
     """Each phrasing's sorted terms, for rapidfuzz."""
     claimants: frozenset[str]
     """Terms of the names of those who say the cited facts."""
+    counted: frozenset[str]
+    """What its "how many" phrasings count ("people", "lives", "prisoners")."""
+    event_years: frozenset[str]
+    """Years its cited facts happened in or are as of."""
 
     @property
     def all_terms(self) -> frozenset[str]:
@@ -135,8 +139,10 @@ class Index:
         years: set[str] = set()
         days: set[str] = set()
         numbers: set[str] = set()
+        counted: set[str] = set()
         for text in qa.phrasings():
             a = self.lexicon.analyse(text, intent=False)
+            counted |= a.counted_all
             phrasings.append(Phrasing(text, frozenset(a.terms), " ".join(sorted(a.terms))))
             qterms.update(a.terms)
             years |= a.years
@@ -144,6 +150,7 @@ class Index:
             numbers |= a.numbers
         answer_texts = [qa.answer]
         claimants: set[str] = set()
+        event_years: set[str] = set()
         full_dates: set[tuple[str, str]] = set()
         for fid in qa.cited_facts():
             fact = base.facts[fid]
@@ -155,6 +162,7 @@ class Index:
             for d in (fact.date, fact.as_of):
                 if d is not None:
                     years.add(str(d.year))
+                    event_years.add(str(d.year))
                     if d.day:
                         days.add(f"date{d.month:02d}{d.day:02d}")
                         full_dates.add((str(d.year), f"date{d.month:02d}{d.day:02d}"))
@@ -188,6 +196,8 @@ class Index:
             key_terms,
             tuple(p.sorted_text for p in phrasings),
             frozenset(claimants),
+            frozenset(counted),
+            frozenset(event_years),
         )
 
     def _analyse_cached(self, text: str) -> Analysis:

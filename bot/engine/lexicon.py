@@ -136,6 +136,15 @@ _CHECKING = re.compile(
 )
 
 
+# What a "how many" question counts: the words after it, up to the verb.
+_COUNTED = re.compile(r"\b(?:how many|number of|cuant[oa]s)\s+((?:\w+\s*){1,3})")
+_COUNT_VERBS = frozenset(
+    "died die killed released freed arrested detained held remain remained got get were are was is have has had "
+    "did do does still fueron son murieron siguen quedan han hay".split()
+)
+# "released in 2024" places the event in 2024; "the 2024 election" only names an election.
+_WHEN_YEAR = re.compile(r"\b(?:in|during|since|by|until|en|durante|desde|hasta)\s+((?:19|20)\d\d)\b")
+
 # Who a question asks to have said something: "what did <Maduro> say", "according to <Foro Penal>".
 _SPEAKER = re.compile(
     r"\b(?:did|does|do|has|have|had)\s+((?:\w+\s+){1,4}?)(?:say|said|says|claim|claimed|state|stated|comment"
@@ -220,6 +229,13 @@ class Analysis:
     """Asks what will happen: a base of reported facts never predicts."""
     checking: bool = False
     """Checks a claim ("it was 78, right?"): a figure or date the base lacks is the claim, not the topic."""
+    counted: frozenset[str] = frozenset()
+    """What "how many …" counts ("how many *fishermen*"): the first word's stem and term; empty when
+    it does not say. `counted_all` has every word up to the verb, for the entry side."""
+    counted_all: frozenset[str] = frozenset()
+    when_years: frozenset[str] = frozenset()
+    """Years the question places its event in ("released *in 2024*"), not years that name things
+    ("the 2024 election")."""
     speakers: frozenset[str] = frozenset()
     """Terms naming who the question asks to have said something ("what did Maduro say…")."""
 
@@ -384,7 +400,27 @@ class Lexicon:
             future=question and bool(_FUTURE.search(norm)),
             checking=checking,
             speakers=self._speakers(norm) if question else frozenset(),
+            counted=self._counted(norm, first_only=True),
+            counted_all=self._counted(norm, first_only=False),
+            when_years=frozenset(m.group(1) for m in _WHEN_YEAR.finditer(norm)),
         )
+
+    def _counted(self, norm: str, *, first_only: bool) -> frozenset[str]:
+        m = _COUNTED.search(norm)
+        if not m:
+            return frozenset()
+        words = []
+        for w in m.group(1).split():
+            if w in STOPWORDS or w in _COUNT_VERBS or w.isdigit():
+                break
+            words.append(stem(w))
+        # The first word says what is counted ("how many *political* prisoners walked free"); later
+        # words are as likely the verb, which no word list catches. Both the plain stem and the
+        # synonym term are kept, so "political prisoners" (one synonym) meets "political detainees".
+        if first_only:
+            words = words[:1]
+        terms = {t for t, replaced in self.substitute(words) if replaced or t not in STOPWORDS}
+        return frozenset(terms | {w for w in words if w not in STOPWORDS})
 
     def _speakers(self, norm: str) -> frozenset[str]:
         spans = [g for m in _SPEAKER.finditer(norm) for g in m.groups() if g]

@@ -58,6 +58,8 @@ FOCUSED_INTENTS = frozenset({Intent.COUNT, Intent.DATE, Intent.DURATION, None})
 """How much an entry loses when the question lacks all of its key terms."""
 MISMATCH_FACTOR = 0.3
 """Applied for each year, day, figure or name in the question that the entry does not know."""
+ANY_COUNTED = frozenset({"peopl", "person"})
+"""Counting "people" fits any entry that counts someone."""
 CHECKED_CLAIM_FACTOR = 0.85
 """The same, when the question checks a claim the answer will confirm or correct."""
 SOURCE_QUESTION = 0.85
@@ -225,6 +227,10 @@ class Matcher:
         named = {t for t in q.terms if t in self.index.entity_terms or t in q.proper}
         if named - entry.all_terms:
             factor *= MISMATCH_FACTOR
+        if q.when_years - entry.event_years:
+            factor *= mismatch  # "released in 2024": the entry's events are not of 2024
+        if q.counted and entry.counted and not q.counted & (entry.counted | ANY_COUNTED):
+            factor *= MISMATCH_FACTOR  # "how many fishermen…" is not "how many people died…"
         speakers = q.speakers & self.index.entity_terms
         if speakers and not speakers & entry.claimants:
             factor *= MISMATCH_FACTOR  # "what did Maduro say…": only an entry Maduro is a source of
