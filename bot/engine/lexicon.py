@@ -139,8 +139,8 @@ _CHECKING = re.compile(
 # What a "how many" question counts: the words after it, up to the verb.
 _COUNTED = re.compile(r"\b(?:how many|number of|cuant[oa]s)\s+((?:\w+\s*){1,3})")
 _COUNT_VERBS = frozenset(
-    "died die killed released freed arrested detained held remain remained got get were are was is have has had "
-    "did do does still fueron son murieron siguen quedan han hay".split()
+    "died die killed released freed arrested detained held remain remained got get were are was is have has "
+    "had did do does still fueron son murieron siguen quedan han hay".split()
 )
 # "released in 2024" places the event in 2024; "the 2024 election" only names an election.
 _WHEN_YEAR = re.compile(r"\b(?:in|during|since|by|until|en|durante|desde|hasta)\s+((?:19|20)\d\d)\b")
