@@ -8,6 +8,7 @@ question side and the knowledge-base side go through exactly the same steps.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -249,7 +250,7 @@ class Lexicon:
         self.max_phrase = 1
         self.vocabulary: set[str] = set()
         """Every surface word the base knows (before stemming), for typo repair."""
-        self._choices: dict[int, list[str]] = {}
+        self._choices: dict[tuple[int, int, str], list[str]] = {}
         self._repairs: dict[str, str | None] = {}
         self.known_stems: set[str] = set()
         """Stems of every known word: "hitting" is not a typo when "hit" is known."""
@@ -281,12 +282,13 @@ class Lexicon:
         """Prepare the typo-repair index once every text is learnt."""
         self.vocabulary.update(STOPWORDS)
         self.vocabulary.update(MONTHS)
-        choices = sorted(w for w in self.vocabulary if len(w) >= 3 and not w[0].isdigit())
-        # a typo changes a word's length by at most 2: compare only with words of a near length
-        self._choices = {
-            n: [w for w in choices if abs(len(w) - n) <= 2]
-            for n in range(4, 3 + max(map(len, choices), default=3))
-        }
+        # A typo changes a word's length by at most 2 and rarely both of its first two letters:
+        # compare a word only with known words of a near length sharing its first or second letter.
+        self._choices = defaultdict(list)
+        for w in sorted(w for w in self.vocabulary if len(w) >= 3 and not w[0].isdigit()):
+            for n in range(len(w) - 2, len(w) + 3):
+                self._choices[(n, 0, w[0])].append(w)
+                self._choices[(n, 1, w[1])].append(w)
         self.known_stems = {stem(w) for w in self.vocabulary if w}
         self._repairs.clear()
 
@@ -303,10 +305,18 @@ class Lexicon:
         if len(word) < 4 or word[0].isdigit() or not self._choices or len(word) > 30:
             return None
         limit = 1 if len(word) <= 8 else 2  # "leaving" is not "loading"; "goverment" is "government"
-        choices = self._choices.get(len(word), [])
-        for candidate, _score, _i in process.extract(
-            word, choices, scorer=fuzz.ratio, score_cutoff=70, limit=8
-        ):
+        hits = [
+            hit
+            for position in (0, 1)
+            for hit in process.extract(
+                word,
+                self._choices.get((len(word), position, word[position]), []),
+                scorer=fuzz.ratio,
+                score_cutoff=70,
+                limit=8,
+            )
+        ]
+        for candidate, _score, _i in sorted(hits, key=lambda h: (-h[1], h[0])):
             if _acceptable_repair(word, str(candidate), limit):
                 return str(candidate)
         return None
