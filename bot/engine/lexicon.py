@@ -344,9 +344,10 @@ class Lexicon:
 
         `intent=False` skips reading the question words, for base texts whose intent is not used.
         """
-        norm = " ".join(CHAT_SPEAK.get(w, w) for w in normalize(text).split())
-        if known_terms is not None:
-            norm = _FILLER.sub(" ", norm)
+        question = known_terms is not None
+        norm = normalize(text)
+        if question:  # people's spellings and idioms; the base is written out in full
+            norm = _FILLER.sub(" ", " ".join(CHAT_SPEAK.get(w, w) for w in norm.split()))
         words = canonical_dates(norm).split()
         if known_terms is None:  # a base text: its words are known words, for typo repair
             self.vocabulary.update(words)
@@ -361,7 +362,7 @@ class Lexicon:
             norm = " ".join(words) if repaired else norm
         asked = detect_intent(norm) if intent else None
         capitalised = _capitalised_words(text) if known_terms is not None else set()
-        acronyms = _acronyms(text)
+        acronyms = _acronyms(text) if question else set()
         # stop-words stay in while phrases are read ("let go", "behind bars"), then leave
         stems = [stem(w) for w in words]
         stop_stems = {stem(w) for w in words if w in STOPWORDS}
@@ -395,7 +396,6 @@ class Lexicon:
                 if surface.get(term, "") in capitalised:
                     proper.add(term)
         proper |= {t for t in terms if t in acronyms and t in unknown}
-        question = known_terms is not None
         checking = question and bool(_CHECKING.search(norm))
         return Analysis(
             norm,
@@ -410,9 +410,9 @@ class Lexicon:
             future=question and bool(_FUTURE.search(norm)),
             checking=checking,
             speakers=self._speakers(norm) if question else frozenset(),
-            counted=self._counted(norm, first_only=True),
-            counted_all=self._counted(norm, first_only=False),
-            when_years=frozenset(m.group(1) for m in _WHEN_YEAR.finditer(norm)),
+            counted=self._counted(norm, first_only=True) if question else frozenset(),
+            counted_all=frozenset() if question else self._counted(norm, first_only=False),
+            when_years=frozenset(m.group(1) for m in _WHEN_YEAR.finditer(norm)) if question else frozenset(),
         )
 
     def _counted(self, norm: str, *, first_only: bool) -> frozenset[str]:
