@@ -304,7 +304,7 @@ class Lexicon:
     def _find_repair(self, word: str) -> str | None:
         if len(word) < 4 or word[0].isdigit() or not self._choices or len(word) > 30:
             return None
-        limit = 1 if len(word) <= 8 else 2  # "leaving" is not "loading"; "goverment" is "government"
+        limit = 1 if len(word) <= 6 else 2
         hits = [
             hit
             for position in (0, 1)
@@ -444,12 +444,17 @@ def _stems(text: str) -> list[str]:
 def _acceptable_repair(word: str, candidate: str, limit: int) -> bool:
     if _is_transposition(word, candidate):
         return True  # "mnay" → "many"
-    if Levenshtein.distance(word, candidate) > limit:
+    distance = Levenshtein.distance(word, candidate)
+    if distance > limit:
         return False
-    # A stop-word would make the word vanish ("tall" is not "total"): only a swap leads there.
-    # In a short word a changed or extra letter is as likely another word ("make" is not
-    # "take", "Iran" is not "ran"): there only a dropped letter ("prisner") is read as a typo.
-    if candidate in STOPWORDS:
+    # Two edits are read as a typo only when both dropped a letter ("opositon" → "opposition"),
+    # or in a long word: "leaving" is not "loading", "goverment" is "government".
+    if distance == 2 and len(candidate) < len(word) + 2 and len(word) < 9:
+        return False
+    # A stop-word would make a short word vanish ("tall" is not "total"); a long one is safe
+    # ("acording" → "according"). In a short word a changed or extra letter is as likely
+    # another word ("make" is not "take", "Iran" is not "ran"): there only a dropped letter is a typo.
+    if candidate in STOPWORDS and len(word) < 7:
         return False
     return not (len(word) <= 5 and len(candidate) <= len(word))
 
