@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.engine import ANSWER_THRESHOLD, Engine
 from bot.knowledge import load_base
 from tests.helpers import write_base
-from tests.questionsets import score
+from tests.questionsets import group_matches, norm, score
 
 DATA = Path(__file__).parent / "data"
 
@@ -135,15 +137,16 @@ def test_closest_is_reported_even_when_declining(engine: Engine) -> None:
     assert confidence < ANSWER_THRESHOLD
 
 
-@pytest.mark.parametrize("name", ["heldout_questions.yaml", "heldout2_questions.yaml"])
-def test_project_question_sets_never_get_a_wrong_figure(engine: Engine, name: str) -> None:
+# Regression floors a little under what each set scores now (0.965, 0.891, 0.804); see README.
+@pytest.mark.parametrize(
+    ("name", "floor"),
+    [("heldout_questions.yaml", 0.93), ("heldout2_questions.yaml", 0.85), ("heldout3_questions.yaml", 0.77)],
+)
+def test_project_question_sets_never_get_a_wrong_figure(engine: Engine, name: str, floor: float) -> None:
     """Question sets written independently of the base (see tests/data): no wrong answers, most right."""
-    path = DATA / name
-    if not path.exists():
-        pytest.skip(f"{name} not present")
-    result = score(engine, path)
+    result = score(engine, DATA / name)
     assert not result.wrong, "\n".join(result.wrong)
-    assert result.accuracy >= 0.85, f"{result.accuracy:.3f}; missed: {result.missed}"
+    assert result.accuracy >= floor, f"{result.accuracy:.3f}; missed: {result.missed}"
 
 
 def test_synonyms_are_the_editors(tmp_path: Path) -> None:
@@ -185,3 +188,41 @@ def _shared_engine() -> Engine:
 def test_huge_question_is_bounded(engine: Engine) -> None:
     answer = engine.answer("how many were released " * 5000)
     assert answer.text
+
+
+def _with_typo(question: str, rng: random.Random) -> str:
+    """One typing slip in one longer word: a dropped, doubled, swapped or wrong letter."""
+    words = question.split()
+    long_words = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+    if not long_words:
+        return question
+    i = rng.choice(long_words)
+    letters = list(words[i])
+    j = rng.randrange(1, len(letters) - 1)
+    slip = rng.choice(["drop", "swap", "double", "wrong"])
+    if slip == "drop":
+        del letters[j]
+    elif slip == "swap":
+        letters[j], letters[j + 1] = letters[j + 1], letters[j]
+    elif slip == "double":
+        letters.insert(j, letters[j])
+    else:
+        letters[j] = rng.choice("abcdefghijklmnopqrstuvwxyz")
+    words[i] = "".join(letters)
+    return " ".join(words)
+
+
+def test_typos_never_turn_into_a_wrong_figure(engine: Engine) -> None:
+    """Every question of the project's sets with a random slip: declining is fine, a wrong figure is not."""
+    rng = random.Random(2026)
+    wrong = []
+    for path in sorted(DATA.glob("*_questions.yaml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")):
+            question = _with_typo(item["q"], rng)
+            answer = engine.answer(question)
+            if not answer.answered:
+                continue
+            text = norm(answer.text)
+            if item["expect"] == "abstain" or not all(group_matches(g, text) for g in item["expect"]):
+                wrong.append(f"{question!r} -> {answer.entry_id}")
+    assert not wrong, "\n".join(wrong)
