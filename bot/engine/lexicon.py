@@ -41,7 +41,7 @@ STOPWORDS = frozenset(
     misremembering remember recall wrong sure exactly roughly approximately around about
     heard hear read correct true right yeah yes isnt wasnt werent didnt doesnt dont
     made make makes carried carry carries list everything else besides
-    least fewer less over under only according accordingly
+    least fewer less more over under only according accordingly
     originally initially basically personally independently ever wait
     el la los las un una unos unas de del al y o en por para con sin que cual cuales quien
     quienes como cuando donde cuanto cuantos cuanta cuantas es son fue fueron ser estar esta
