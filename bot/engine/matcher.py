@@ -64,6 +64,7 @@ CHECKED_CLAIM_FACTOR = 0.85
 """The same, when the question checks a claim the answer will confirm or correct."""
 SOURCE_QUESTION = 0.85
 """A "who says…" question is answered by any entry on that figure: answers always name their sources."""
+SOURCE_QUESTION_PINNED = 1.0
 
 # How well an entry's intent answers a question's intent. Missing pairs score MISMATCH.
 MISMATCH = 0.45
@@ -172,9 +173,10 @@ class Matcher:
         best_ratio = closest[1] / 100 if closest else 0.0
         intent = max(intent_factor(q.intent, i) for i in entry.intents)
         if q.intent == Intent.PERSON:
-            intent = max(
-                intent, SOURCE_QUESTION
-            )  # every answer names its sources: "who says 61?" is answered
+            # every answer names its sources, so "who says…" is answered by the entry on that figure;
+            # when the question quotes the entry's own figure ("who says only 61?"), all the more
+            pinned = bool(q.numbers) and q.numbers <= entry.numbers
+            intent = max(intent, SOURCE_QUESTION_PINNED if pinned else SOURCE_QUESTION)
         evidence = (
             W_COVERAGE * coverage + W_DICE * best_dice + W_RATIO * best_ratio
         ) * coverage**COVERAGE_GATE
