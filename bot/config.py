@@ -8,6 +8,7 @@ The token is never part of any message, repr or log line.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import secrets
@@ -93,6 +94,8 @@ class Settings:
     shard_count: int | None = None
     """With `sharded`: a fixed shard count; None lets Discord recommend one."""
     cooldown: Cooldown = Cooldown()
+    watch_seconds: float = 0.0
+    """Check the knowledge files this often and reload when they change; 0: only on /reload."""
 
     @property
     def state_dir(self) -> Path:
@@ -158,6 +161,7 @@ class Settings:
             sharded=sharded,
             shard_count=shard_count,
             cooldown=_parse(env, "FACTBOT_COOLDOWN", _cooldown, Cooldown()),
+            watch_seconds=_parse(env, "FACTBOT_WATCH_SECONDS", _seconds, 0.0),
         )
 
     def warnings(self) -> list[str]:
@@ -230,6 +234,13 @@ def _bool(raw: str) -> bool:
     if value in _FALSE:
         return False
     raise ValueError(f"expected true or false, not {raw!r}")
+
+
+def _seconds(raw: str) -> float:
+    value = float(raw)
+    if not math.isfinite(value) or value < 0 or 0 < value < 1:
+        raise ValueError("expected 0 (off) or a number of seconds, at least 1")
+    return value
 
 
 def _positive_int(raw: str) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.engine import Answer, Engine
-from bot.knowledge import KnowledgeError, Problem, load_base
+from bot.knowledge import DEFAULT_PATH, KnowledgeError, Problem, load_base
 from bot.questionlog import Origin, QuestionLog
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,19 @@ class ReloadResult:
     seconds: float = 0.0
 
 
+def knowledge_fingerprint(path: Path | None) -> tuple[tuple[str, int, int], ...]:
+    """What the knowledge files look like on disk (name, size, modification time): cheap to take,
+    and different after any save."""
+    root = path if path is not None else DEFAULT_PATH
+    try:
+        files = (
+            [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in {".yaml", ".yml"})
+        )
+        return tuple((str(p), (st := p.stat()).st_size, st.st_mtime_ns) for p in files)
+    except OSError:
+        return ()
+
+
 class FactService:
     """Answers questions from the current engine and logs what it could not answer."""
 
@@ -42,6 +55,7 @@ class FactService:
         self.questions = questions
         self._reload_lock = threading.Lock()
         self.loaded_at = time.time()
+        self._fingerprint = knowledge_fingerprint(knowledge_path)
 
     @classmethod
     def load(cls, knowledge_path: Path | None = None, questions: QuestionLog | None = None) -> FactService:
@@ -88,6 +102,7 @@ class FactService:
         """Load and validate the base again; swap it in only if it is entirely valid."""
         started = time.perf_counter()
         with self._reload_lock:
+            self._fingerprint = knowledge_fingerprint(self.knowledge_path)
             try:
                 engine = Engine(load_base(self.knowledge_path))
             except KnowledgeError as exc:
@@ -112,6 +127,15 @@ class FactService:
         summary = f"Reloaded: {engine.base.summary_line()} in {took:.2f} s."
         log.info(summary)
         return ReloadResult(True, summary, [], took)
+
+    def reload_if_changed(self) -> ReloadResult | None:
+        """Reload when the knowledge files changed since the last load or attempt; else None.
+
+        A broken edit is tried once, not on every call: the next save changes the files again.
+        """
+        if knowledge_fingerprint(self.knowledge_path) == self._fingerprint:
+            return None
+        return self.reload()
 
     async def reload_async(self) -> ReloadResult:
         """`reload` in a worker thread, so the event loop keeps answering while the base loads."""

@@ -156,3 +156,28 @@ async def test_stats_counts_outcomes_feedback_and_misses(world: World) -> None:
     assert (fields["Top misses"] or "").startswith("2× What is the weather in Caracas?")
     with pytest.raises(SetupError, match="not visible"):
         await world.alice.slash(world.channel, "stats")
+
+
+@pytest.mark.factbot(watch_seconds=5)
+async def test_a_saved_file_is_picked_up_without_reload(world: World, knowledge_copy: Path) -> None:
+    path = questions_file(knowledge_copy)
+    path.write_text(path.read_text(encoding="utf-8") + NEW_ENTRY, encoding="utf-8")
+
+    await world.env.advance_time(6)
+
+    after = await world.alice.slash(world.channel, "ask", question=NEW_QUESTION)
+    assert after.response.embeds[0].title == NEW_QUESTION
+
+
+@pytest.mark.factbot(watch_seconds=5)
+async def test_a_broken_save_is_logged_and_changes_nothing(
+    world: World, knowledge_copy: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = await world.alice.slash(world.channel, "ask", question=Q87)
+    where = break_yaml_syntax(knowledge_copy)
+
+    await world.env.advance_time(6)
+
+    assert any("Reload refused" in r.getMessage() and where in r.getMessage() for r in caplog.records)
+    after = await world.alice.slash(world.channel, "ask", question=Q87)
+    assert after.response.embeds[0].description == before.response.embeds[0].description

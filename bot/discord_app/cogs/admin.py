@@ -1,4 +1,5 @@
-"""/reload and /stats, for server managers and the bot's owner.
+"""/reload and /stats, for server managers and the bot's owner; and, when configured, a reload
+whenever the knowledge files change (FACTBOT_WATCH_SECONDS).
 
 `default_permissions(manage_guild=True)` hides the commands from everyone else in Discord's UI;
 server admins can change that in Server Settings → Integrations, so `is_admin_or_owner` checks
@@ -8,17 +9,19 @@ again on every use.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.discord_app import render
 from bot.discord_app.context import AnyBot, AppContext, context_of
 from bot.questionlog import LogStats, QuestionLog
 
 Interaction = discord.Interaction[discord.Client]
+log = logging.getLogger(__name__)
 
 
 async def is_admin_or_owner(interaction: Interaction) -> bool:
@@ -42,6 +45,28 @@ class AdminCog(commands.Cog, name="Admin"):
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+
+    async def cog_load(self) -> None:
+        """Start watching the knowledge files when FACTBOT_WATCH_SECONDS asks for it."""
+        seconds = self.ctx.settings.watch_seconds
+        if seconds > 0:
+            self.watch_knowledge.change_interval(seconds=seconds)
+            self.watch_knowledge.start()
+
+    async def cog_unload(self) -> None:
+        """Stop the watcher with the cog."""
+        self.watch_knowledge.cancel()
+
+    @tasks.loop(seconds=60)
+    async def watch_knowledge(self) -> None:
+        """Reload when an editor saved a knowledge file; a broken save is logged and changes nothing."""
+        result = await asyncio.to_thread(self.ctx.service.reload_if_changed)
+        if result is not None and not result.ok:
+            log.warning("%s\n%s", result.summary, "\n".join(f"  {p}" for p in result.problems))
+
+    @watch_knowledge.error
+    async def _watch_failed(self, error: BaseException) -> None:
+        log.error("the knowledge watcher stopped: %s", error, exc_info=error)
 
     @app_commands.command(
         name="reload", description="Reload the knowledge base; if it has problems, nothing changes."
