@@ -98,7 +98,8 @@ class Index:
         """Proper names in the base: words that are capitalised wherever they appear mid-sentence."""
         texts = [f.statement for f in base.facts.values()] + [f.value or "" for f in base.facts.values()]
         texts += [qa.answer for qa in base.questions.values()]
-        texts += [p for qa in base.questions.values() for p in qa.phrasings()]
+        # canonical questions, not alternates: alternates imitate casual typing ("when did maduro…")
+        texts += [qa.question for qa in base.questions.values()]
         capitalised: set[str] = set()
         runs: set[str] = set()
         lower: set[str] = set()

@@ -201,11 +201,17 @@ def canonical_dates(normalized: str) -> str:
     )
 
 
+# Words the stemmer would merge although they mean different things: a prisoner is not a prison.
+STEM_EXCEPTIONS = {"prisoner": "prisoner", "prisoners": "prisoner"}
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """English stem, leaving numbers and our own date tokens alone. Cached: stemming is the slow part."""
     if word[0].isdigit() or word.startswith(("date", "month")):
         return word
+    if word in STEM_EXCEPTIONS:
+        return STEM_EXCEPTIONS[word]
     return str(_STEMMER.stemWord(word))
 
 
