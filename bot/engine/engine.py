@@ -34,13 +34,18 @@ class Engine:
     def answer(self, question: str) -> Answer:
         """Answer a question as typed, or decline honestly. Never raises on any input."""
         question = question[: MAX_QUESTION_CHARS * 4]
-        ranked = self._rank(question)
+        analysis = self.index.lexicon.analyse(question, known_terms=self.index.known_terms)
+        ranked = self.matcher.rank(analysis, limit=MAX_SUGGESTIONS + 1)
         best = ranked[0] if ranked else None
         if best is None or best.score < ANSWER_THRESHOLD:
             suggestions = self._suggestions(ranked, skip=None)
             return decline(question, self.scope, best.score if best else 0.0, suggestions)
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        low = best.score < ANSWER_THRESHOLD + CLOSE_CALL or best.score - runner_up < CLOSE_CALL
+        low = (
+            best.score < ANSWER_THRESHOLD + CLOSE_CALL
+            or best.score - runner_up < CLOSE_CALL
+            or len(set(analysis.terms)) <= 1  # "prisoners?": an answer, and what else it could mean
+        )
         suggestions = self._suggestions(ranked, skip=best.entry.qa.id)
         return replace(
             self._answers[best.entry.qa.id],

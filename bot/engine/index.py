@@ -163,7 +163,8 @@ class Index:
             for d in (fact.date, fact.as_of):
                 if d is not None:
                     years.add(str(d.year))
-                    event_years.add(str(d.year))
+                    if qa.topic is None or fact.topic == qa.topic:  # its own events, not the background
+                        event_years.add(str(d.year))
                     if d.day:
                         days.add(f"date{d.month:02d}{d.day:02d}")
                         full_dates.add((str(d.year), f"date{d.month:02d}{d.day:02d}"))
