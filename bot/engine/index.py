@@ -54,6 +54,8 @@ class IndexedEntry:
     """Terms in at least half of the phrasings, with the share of phrasings that use them."""
     sorted_texts: tuple[str, ...]
     """Each phrasing's sorted terms, for rapidfuzz."""
+    term_phrasings: dict[str, tuple[int, ...]]
+    """Term → the phrasings (by position) that use it."""
     claimants: frozenset[str]
     """Terms of the names of those who say the cited facts."""
     counted: frozenset[str]
@@ -197,6 +199,7 @@ class Index:
             frozenset(full_dates),
             key_terms,
             tuple(p.sorted_text for p in phrasings),
+            {t: tuple(i for i, p in enumerate(phrasings) if t in p.terms) for t in qterms},
             frozenset(claimants),
             frozenset(counted),
             frozenset(event_years),

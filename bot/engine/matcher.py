@@ -163,12 +163,17 @@ class Matcher:
         coverage: float,
         q_sorted: str,
     ) -> Scored:
+        # weight each phrasing shares with the question, through the entry's term → phrasings map
+        shared = [0.0] * len(entry.phrasings)
+        for term, w in weights.items():
+            for i in entry.term_phrasings.get(term, ()):
+                shared[i] += w
         best_dice, best_text = 0.0, entry.qa.question
-        for p in entry.phrasings:
-            shared = sum(w for t, w in weights.items() if t in p.terms)
-            dice = 2 * shared / (total + p.weight) if total + p.weight else 0.0
-            if dice > best_dice:
-                best_dice, best_text = dice, p.text
+        for p, common in zip(entry.phrasings, shared, strict=True):
+            if common:
+                dice = 2 * common / (total + p.weight)
+                if dice > best_dice:
+                    best_dice, best_text = dice, p.text
         closest = process.extractOne(q_sorted, entry.sorted_texts, scorer=fuzz.ratio)
         best_ratio = closest[1] / 100 if closest else 0.0
         intent = max(intent_factor(q.intent, i) for i in entry.intents)
@@ -189,7 +194,7 @@ class Matcher:
             min(score, 1.0),
             coverage,
             best_text,
-            (round(best_dice, 2), round(best_ratio, 2), intent, consistency, round(focus, 2)),
+            (best_dice, best_ratio, intent, consistency, focus),
         )
 
     def _focus(self, entry: IndexedEntry, weights: dict[str, float], intent: Intent | None) -> float:
