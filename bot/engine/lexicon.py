@@ -108,13 +108,15 @@ _INTENT_PATTERNS: Sequence[tuple[re.Pattern[str], Intent]] = [
         ),
         (
             r"\bwho\b|\bwhom\b|\bwhose\b|\bquien(es)?\b|\baccording to\b"
-            r"|\b(which|what)( (?!is\b|are\b|was\b|were\b)\w+){0,2} (group|organi[sz]ation|ngo|body|candidate|person|people|party|agency"
+            r"|\b(which|what)( (?!is\b|are\b|was\b|were\b)\w+){0,2} "
+            r"(group|organi[sz]ation|ngo|body|candidate|person|people|party|agency"
             r"|outlet)s?\b",
             Intent.PERSON,
         ),
         (
             r"\bwhere\b|\bdonde\b|\ben que (carcel|prision|estado)\b"
-            r"|\b(which|what)( (?!is\b|are\b|was\b|were\b)\w+){0,2} (prison|jail|state|city|place|region|country|sea|ocean"
+            r"|\b(which|what)( (?!is\b|are\b|was\b|were\b)\w+){0,2} "
+            r"(prison|jail|state|city|place|region|country|sea|ocean"
             r"|facility)s?\b",
             Intent.PLACE,
         ),
