@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", metavar="DATE", help="last date, same forms")
     p.add_argument("--topic", help="only this topic (see `python -m bot timeline --topics`)")
     p.add_argument("--topics", action="store_true", help="list the topics and exit")
+    p.add_argument(
+        "--budget", type=int, metavar="CHARS", help="print only the events that fit in CHARS characters"
+    )
     p.add_argument("--json", action="store_true", help="print the events as JSON")
     _knowledge_arg(p)
 
@@ -191,7 +194,7 @@ def _check(path: Path | None) -> int:
 
 def _timeline(base: KnowledgeBase, args: argparse.Namespace) -> int:
     from bot.terminal import timeline_text
-    from bot.timeline import parse_bound, select_events
+    from bot.timeline import parse_bound, select_events, summarize
 
     if args.topics:
         for tid, label in base.topics().items():
@@ -199,8 +202,11 @@ def _timeline(base: KnowledgeBase, args: argparse.Namespace) -> int:
         return 0
     if not args.json:
         text = timeline_text(base, args.start, args.end, args.topic)
+        failed = text.startswith(("Bad date", "Unknown topic"))
+        if args.budget is not None and not failed:
+            text = "\n".join(summarize(text.splitlines(), max(args.budget, 1)))
         print(text)
-        return 1 if text.startswith(("Bad date", "Unknown topic")) else 0
+        return 1 if failed else 0
     try:
         events = select_events(base, parse_bound(args.start), parse_bound(args.end, end=True), args.topic)
     except ValueError as exc:

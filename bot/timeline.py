@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.dates import PartialDate
@@ -25,45 +26,47 @@ def select_events(
     return [e for e in base.events if e.date.overlaps(start, end) and (topic is None or e.topic == topic)]
 
 
-def event_line(event: Event, base: KnowledgeBase | None = None) -> str:
+def event_line(event: Event) -> str:
     """'1 January 2026 — At least 87 released from Tocorón: summary'."""
     return f"{event.date.label()} — {event.title}: {event.summary}"
 
 
-def summarize(events: list[Event], budget: int) -> list[str]:
-    """One line per event, in order, as many as fit in `budget` characters (newlines included).
+def summarize(lines: Sequence[str], budget: int) -> list[str]:
+    """Timeline lines, in order, as many as fit in `budget` characters (newlines included).
 
     Lines longer than the whole budget are cut with an ellipsis rather than dropped, so a
     narrow budget still shows the first events.
     """
-    lines: list[str] = []
+    kept: list[str] = []
     used = 0
-    for event in events:
-        line = event_line(event)
-        cost = len(line) + (1 if lines else 0)
+    for line in lines:
+        cost = len(line) + (1 if kept else 0)
         if used + cost > budget:
-            room = budget - used - (1 if lines else 0)
-            if not lines and room > 1:
-                lines.append(line[: room - 1] + "…")
+            if not kept and budget > 1:
+                kept.append(line[: budget - 1] + "…")
             break
-        lines.append(line)
+        kept.append(line)
         used += cost
-    return lines
+    return kept
 
 
-def paginate(events: list[Event], budget: int) -> list[list[Event]]:
-    """Split events into pages whose lines fit `budget` characters each."""
-    pages: list[list[Event]] = []
-    page: list[Event] = []
+def paginate(
+    lines: Sequence[str], budget: int, *, first_page_budget: int | None = None, max_lines: int | None = None
+) -> list[list[str]]:
+    """Split lines into pages of at most `budget` characters (newlines included) and `max_lines` lines.
+
+    The first page may have less room (`first_page_budget`: it also carries the story's summary).
+    Always at least one, possibly empty, page; a line longer than a page gets a page of its own.
+    """
+    pages: list[list[str]] = [[]]
     used = 0
-    for event in events:
-        cost = min(len(event_line(event)), budget) + (1 if page else 0)
-        if page and used + cost > budget:
-            pages.append(page)
-            page, used = [], 0
-            cost = min(len(event_line(event)), budget)
-        page.append(event)
+    for line in lines:
+        room = first_page_budget if first_page_budget is not None and len(pages) == 1 else budget
+        cost = len(line) + (1 if pages[-1] else 0)
+        full = max_lines is not None and len(pages[-1]) >= max_lines
+        if pages[-1] and (full or used + cost > room):
+            pages.append([])
+            used, cost = 0, len(line)
+        pages[-1].append(line)
         used += cost
-    if page:
-        pages.append(page)
     return pages

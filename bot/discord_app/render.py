@@ -24,7 +24,7 @@ from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Event, Story
 from bot.questionlog import LogStats
 from bot.service import ReloadResult
-from bot.timeline import event_line
+from bot.timeline import event_line, paginate
 
 # --- Discord's limits -------------------------------------------------------------------------------
 
@@ -304,29 +304,10 @@ def timeline_lines(events: Sequence[Event], base: KnowledgeBase) -> list[str]:
     """One line per event with the date in bold: '**1 January 2026** — Title: summary'."""
     out = []
     for event in events:
-        line = event_line(event, base)
+        line = event_line(event)
         date, sep, rest = line.partition(" — ")
         out.append(truncate(f"**{date}**{sep}{rest}" if sep else line, TIMELINE_PAGE_BUDGET))
     return out
-
-
-def paginate_lines(lines: Sequence[str], first_page_room: int) -> list[list[str]]:
-    """Lines split into pages of at most EVENTS_PER_PAGE lines and TIMELINE_PAGE_BUDGET characters.
-
-    The first page has `first_page_room` characters (it also carries the story's summary). Always at
-    least one (possibly empty) page.
-    """
-    pages: list[list[str]] = [[]]
-    used = 0
-    for line in lines:
-        room = first_page_room if len(pages) == 1 else TIMELINE_PAGE_BUDGET
-        cost = len(line) + (1 if pages[-1] else 0)
-        if pages[-1] and (len(pages[-1]) >= EVENTS_PER_PAGE or used + cost > room):
-            pages.append([])
-            used, cost = 0, len(line)
-        pages[-1].append(line)
-        used += cost
-    return pages
 
 
 def timeline_embed(
@@ -350,7 +331,12 @@ def timeline_embed(
     intro = truncate(intro, EMBED_DESCRIPTION_LIMIT - TIMELINE_PAGE_BUDGET - 2)
     lines = timeline_lines(events, base)
     # Page one carries the summary too: fewer event lines, so every page is about the same size.
-    pages = paginate_lines(lines, max(TIMELINE_PAGE_BUDGET - len(intro), TIMELINE_PAGE_BUDGET // 3))
+    pages = paginate(
+        lines,
+        TIMELINE_PAGE_BUDGET,
+        first_page_budget=max(TIMELINE_PAGE_BUDGET - len(intro), TIMELINE_PAGE_BUDGET // 3),
+        max_lines=EVENTS_PER_PAGE,
+    )
     page = min(max(page, 0), len(pages) - 1)
     body = "\n".join(pages[page]) if lines else "No events match."
     if page == 0:
