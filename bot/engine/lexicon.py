@@ -47,7 +47,8 @@ STOPWORDS = frozenset(
     quienes como cuando donde cuanto cuantos cuanta cuantas es son fue fueron ser estar esta
     estan hay se su sus lo le les me mi mis tu tus nos hubo tras segun dijo dice esa ese eso
     durante hasta desde entre sobre contra hacia ante bajo muy mas ya tambien pero si ni este
-    estos estas han ha habia fue era eran sido al ahora aun todavia
+    estos estas han ha habia fue era eran sido al ahora aun todavia pudo puede pueden pudieron podria
+    oye hola ey porfa mira bueno entonces
     """.split()
 )
 
@@ -114,7 +115,7 @@ _INTENT_PATTERNS: Sequence[tuple[re.Pattern[str], Intent]] = [
             Intent.PERSON,
         ),
         (
-            r"\bwhere\b|\bdonde\b|\ben que (carcel|prision|estado)\b"
+            r"\bwhere\b|\bdonde\b|\b(en|de) que (carcel|prision|estado|lugar|mar|mares)\b"
             r"|\b(which|what)( (?!is\b|are\b|was\b|were\b)\w+){0,2} "
             r"(prison|jail|state|city|place|region|country|sea|ocean"
             r"|facility)s?\b",
