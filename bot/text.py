@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
 
 MAX_QUESTION_CHARS = 500
 """Longer input is cut: no real question needs more, and matching time stays bounded."""
@@ -50,3 +53,19 @@ def normalize(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
 def tokens(text: str) -> list[str]:
     """Words of the normalised text."""
     return normalize(text).split()
+
+
+_STEMMER = snowballstemmer.stemmer("english")  # the C build (PyStemmer) when installed
+
+# Words the stemmer would merge although they mean different things: a prisoner is not a prison.
+STEM_EXCEPTIONS = {"prisoner": "prisoner", "prisoners": "prisoner"}
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """English stem, leaving numbers and our own date tokens alone. Cached: stemming is the slow part."""
+    if word[0].isdigit() or word.startswith(("date", "month")):
+        return word
+    if word in STEM_EXCEPTIONS:
+        return STEM_EXCEPTIONS[word]
+    return str(_STEMMER.stemWord(word))

@@ -148,7 +148,14 @@ CASES = {
         "synonyms:\n  - [thing, gizmo]\n  - [widget, gizmo]\n",
         "vocab.yaml",
         3,
-        "in two groups",
+        "can mean only one thing",
+    ),
+    "synonyms the stemmer merges": (
+        "vocab.yaml",
+        "synonyms:\n  - [government, regime]\n  - [president, governing]\n",
+        "vocab.yaml",
+        3,
+        "reads the same as 'government'",
     ),
     "future date": (
         "facts.yaml",

@@ -13,14 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import snowballstemmer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot.knowledge.model import Intent
-from bot.text import normalize
-
-_STEMMER = snowballstemmer.stemmer("english")
+from bot.text import normalize, stem
 
 # Function words in English and Spanish, plus chat filler. They carry no topic; intent words
 # are read before these are dropped.
@@ -54,7 +51,7 @@ STOPWORDS = frozenset(
 
 # How people spell things in chat. Applied before anything else, so "wat" asks "what".
 CHAT_SPEAK = {
-    "mny": "many", "mnay": "many", "wich": "which", "whitch": "which", "wher": "where",
+    "mny": "many", "mnay": "many", "stil": "still", "wich": "which", "whitch": "which", "wher": "where",
     "becuase": "because", "hw": "how", "whos": "who is", "whats": "what is", "wheres": "where is",
     "wat": "what", "wot": "what", "wht": "what", "wen": "when", "whn": "when",
     "r": "are", "u": "you", "ur": "your", "teh": "the", "da": "the", "abt": "about", "bc": "because",
@@ -121,7 +118,7 @@ _INTENT_PATTERNS: Sequence[tuple[re.Pattern[str], Intent]] = [
             r"|facility)s?\b",
             Intent.PLACE,
         ),
-        (r"\bwhy\b|\bpor que\b|\breason\b|\bwhat for\b|\bhow come\b", Intent.REASON),
+        (r"\bwhy\b|\bpor que\b|\breason\b|\bwhat for\b|\bhow come\b|^what\b.*\b(for|over)$", Intent.REASON),
         (r"^(is|was|were|are|did|does|do|has|have|had|can|could|will|would|es|fue)\b", Intent.YESNO),
     ]
 ]
@@ -202,20 +199,6 @@ def canonical_dates(normalized: str) -> str:
     return _MONTH_WORD.sub(
         lambda m: m.group(1) if m.group(1) == "may" else MONTH_TOKEN[MONTHS[m.group(1)]], text
     )
-
-
-# Words the stemmer would merge although they mean different things: a prisoner is not a prison.
-STEM_EXCEPTIONS = {"prisoner": "prisoner", "prisoners": "prisoner"}
-
-
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    """English stem, leaving numbers and our own date tokens alone. Cached: stemming is the slow part."""
-    if word[0].isdigit() or word.startswith(("date", "month")):
-        return word
-    if word in STEM_EXCEPTIONS:
-        return STEM_EXCEPTIONS[word]
-    return str(_STEMMER.stemWord(word))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from bot.knowledge.base import KnowledgeBase, Location
 from bot.knowledge.dates import PartialDate
 from bot.knowledge.model import TEMPLATE_REF
 from bot.knowledge.problems import Problem
-from bot.text import normalize
+from bot.text import normalize, stem
 
 
 def cross_check(base: KnowledgeBase) -> list[Problem]:
@@ -123,16 +123,21 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
         for sid in event.sources:
             check_source(key, event.id, sid, "`sources`")
 
-    term_group: dict[str, str] = {}
+    # The engine compares stems: "governing" and "government" are the same word to it.
+    stem_owner: dict[tuple[str, ...], tuple[str, str]] = {}
     for index, group in enumerate(base.synonyms):
         for term in group:
-            norm = normalize(term)
-            if norm in term_group and term_group[norm] != group[0]:
+            key = tuple(stem(w) for w in normalize(term).split())
+            if not key:
+                continue
+            owner = stem_owner.get(key)
+            if owner is not None and owner[1] != group[0]:
+                same = "is" if normalize(owner[0]) == normalize(term) else f"reads the same as {owner[0]!r}"
                 at(
                     f"synonyms:{index}",
                     None,
-                    f"the synonym {term!r} is in two groups ({term_group[norm]!r} and "
-                    f"{group[0]!r}): a word can mean only one thing",
+                    f"the synonym {term!r} {same} in the group {owner[1]!r} (the engine compares word stems): "
+                    f"a word can mean only one thing; keep it in one group",
                 )
-            term_group[norm] = group[0]
+            stem_owner.setdefault(key, (term, group[0]))
     return problems
