@@ -127,10 +127,10 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
     stem_owner: dict[tuple[str, ...], tuple[str, str]] = {}
     for index, group in enumerate(base.synonyms):
         for term in group:
-            key = tuple(stem(w) for w in normalize(term).split())
-            if not key:
+            stems = tuple(stem(w) for w in normalize(term).split())
+            if not stems:
                 continue
-            owner = stem_owner.get(key)
+            owner = stem_owner.get(stems)
             if owner is not None and owner[1] != group[0]:
                 same = "is" if normalize(owner[0]) == normalize(term) else f"reads the same as {owner[0]!r}"
                 at(
@@ -139,5 +139,5 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
                     f"the synonym {term!r} {same} in the group {owner[1]!r} (the engine compares word stems): "
                     f"a word can mean only one thing; keep it in one group",
                 )
-            stem_owner.setdefault(key, (term, group[0]))
+            stem_owner.setdefault(stems, (term, group[0]))
     return problems
