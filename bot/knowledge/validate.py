@@ -130,14 +130,14 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
             stems = tuple(stem(w) for w in normalize(term).split())
             if not stems:
                 continue
-            owner = stem_owner.get(stems)
-            if owner is not None and owner[1] != group[0]:
-                same = "is" if normalize(owner[0]) == normalize(term) else f"reads the same as {owner[0]!r}"
+            first = stem_owner.get(stems)
+            if first is not None and first[1] != group[0]:
+                same = "is" if normalize(first[0]) == normalize(term) else f"reads the same as {first[0]!r}"
                 at(
                     f"synonyms:{index}",
                     None,
-                    f"the synonym {term!r} {same} in the group {owner[1]!r} (the engine compares word stems): "
-                    f"a word can mean only one thing; keep it in one group",
+                    f"the synonym {term!r} {same} in the group {first[1]!r} (the engine compares word "
+                    f"stems): a word can mean only one thing; keep it in one group",
                 )
             stem_owner.setdefault(stems, (term, group[0]))
     return problems
