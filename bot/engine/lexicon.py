@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -232,6 +233,17 @@ class Analysis:
     """Terms naming who the question asks to have said something ("what did Maduro say…")."""
 
 
+class _Signals(TypedDict, total=False):
+    """The Analysis fields only a question (or only a base text) fills."""
+
+    future: bool
+    checking: bool
+    speakers: frozenset[str]
+    counted: frozenset[str]
+    counted_all: frozenset[str]
+    when_years: frozenset[str]
+
+
 class Lexicon:
     """Synonyms from the base plus the vocabulary every known phrasing uses."""
 
@@ -336,23 +348,8 @@ class Lexicon:
         `intent=False` skips reading the question words, for base texts whose intent is not used.
         """
         question = known_terms is not None
-        norm = normalize(text)
-        if question:  # people's spellings and idioms; the base is written out in full
-            norm = _FILLER.sub(" ", " ".join(CHAT_SPEAK.get(w, w) for w in norm.split()))
-        words = canonical_dates(norm).split()
-        if known_terms is None:  # a base text: its words are known words, for typo repair
-            self.vocabulary.update(words)
-        repaired: set[int] = set()
-        if known_terms is not None:  # a user's question: repair typos before reading phrases
-            for i, w in enumerate(words):
-                if w not in self.vocabulary and stem(w) not in self.known_stems:
-                    fixed = self.repair(w)
-                    if fixed is not None:
-                        words[i] = fixed
-                        repaired.add(i)
-            norm = " ".join(words) if repaired else norm
-        asked = detect_intent(norm) if intent else None
-        capitalised = _capitalised_words(text) if known_terms is not None else set()
+        norm, words, repaired = self._read(text, question=question)
+        capitalised = _capitalised_words(text) if question else set()
         acronyms = _acronyms(text) if question else set()
         # stop-words stay in while phrases are read ("let go", "behind bars"), then leave
         stems = [stem(w) for w in words]
@@ -365,7 +362,6 @@ class Lexicon:
         years: set[str] = set()
         days: set[str] = set()
         numbers: set[str] = set()
-        corrected: set[str] = set()
         for term, replaced in self.substitute(stems):
             if (
                 not replaced
@@ -380,31 +376,58 @@ class Lexicon:
             elif NUMBER.match(term):
                 numbers.add(term)
             terms.append(term)
-            if term in repaired_stems:
-                corrected.add(term)
             if known_terms is not None and term not in known_terms:
                 unknown.add(term)
-                if surface.get(term, "") in capitalised:
+                if surface.get(term, "") in capitalised or term in acronyms:
                     proper.add(term)
-        proper |= {t for t in terms if t in acronyms and t in unknown}
-        checking = question and bool(_CHECKING.search(norm))
         return Analysis(
             norm,
-            asked,
+            detect_intent(norm) if intent else None,
             tuple(terms),
-            frozenset(corrected),
+            frozenset(t for t in terms if t in repaired_stems),
             frozenset(unknown),
             frozenset(years),
             frozenset(days),
             frozenset(numbers),
             frozenset(proper),
-            future=question and bool(_FUTURE.search(norm)),
-            checking=checking,
-            speakers=self._speakers(norm) if question else frozenset(),
-            counted=self._counted(norm, first_only=True) if question else frozenset(),
-            counted_all=frozenset() if question else self._counted(norm, first_only=False),
-            when_years=frozenset(m.group(1) for m in _WHEN_YEAR.finditer(norm)) if question else frozenset(),
+            **(
+                self._question_signals(norm)
+                if question
+                else {"counted_all": self._counted(norm, first_only=False)}
+            ),
         )
+
+    def _read(self, text: str, *, question: bool) -> tuple[str, list[str], set[int]]:
+        """Normalised text, its words with dates made tokens, and which words were typo-repaired.
+
+        A question gets people's spellings and idioms undone and its typos repaired; a base text
+        is written out in full, and its words become known words for that repair.
+        """
+        norm = normalize(text)
+        if question:
+            norm = _FILLER.sub(" ", " ".join(CHAT_SPEAK.get(w, w) for w in norm.split()))
+        words = canonical_dates(norm).split()
+        repaired: set[int] = set()
+        if not question:
+            self.vocabulary.update(words)
+            return norm, words, repaired
+        for i, w in enumerate(words):  # repaired before phrases are read: "let ot" → "let out"
+            if w not in self.vocabulary and stem(w) not in self.known_stems:
+                fixed = self.repair(w)
+                if fixed is not None:
+                    words[i] = fixed
+                    repaired.add(i)
+        return (" ".join(words) if repaired else norm), words, repaired
+
+    def _question_signals(self, norm: str) -> _Signals:
+        """What only a question carries: a prediction asked, a claim checked, a speaker, a count."""
+        return {
+            "future": bool(_FUTURE.search(norm)),
+            "checking": bool(_CHECKING.search(norm)),
+            "speakers": self._speakers(norm),
+            "counted": self._counted(norm, first_only=True),
+            "when_years": frozenset(m.group(1) for m in _WHEN_YEAR.finditer(norm)),
+        }
 
     def _counted(self, norm: str, *, first_only: bool) -> frozenset[str]:
         m = _COUNTED.search(norm)
