@@ -50,11 +50,6 @@ def normalize(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
-def tokens(text: str) -> list[str]:
-    """Words of the normalised text."""
-    return normalize(text).split()
-
-
 _STEMMER = snowballstemmer.stemmer("english")  # the C build (PyStemmer) when installed
 
 # Words the stemmer would merge although they mean different things: a prisoner is not a prison.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.engine.answer import Answer, Citation, FactUse, Suggestion
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, TEMPLATE_REF, Attribution, Fact
@@ -90,24 +88,6 @@ def source_line(citations: tuple[Citation, ...]) -> str:
     parts = [c.chain_text() for c in citations]
     label = "Source" if len(parts) == 1 else "Sources"
     return f"{label}: " + "; ".join(parts) + "."
-
-
-def compose(
-    qa: QA,
-    base: KnowledgeBase,
-    question: str,
-    confidence: float,
-    suggestions: tuple[Suggestion, ...] = (),
-    low_confidence: bool = False,
-) -> Answer:
-    """The full answer for one entry."""
-    return replace(
-        entry_answer(qa, base),
-        question=question,
-        confidence=confidence,
-        suggestions=suggestions,
-        low_confidence=low_confidence,
-    )
 
 
 def entry_answer(qa: QA, base: KnowledgeBase) -> Answer:

@@ -6,13 +6,13 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.engine.lexicon import MONTHS, YEAR, Analysis, Lexicon, detect_intent
 from bot.engine.places import PLACES
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, Intent
 from bot.text import normalize
-from bot.text import normalize as normalize_text
 
 _NUM = re.compile(r"\b\d+(?:\.\d+)?\b")
 KEY_SHARE = 0.5
@@ -105,13 +105,7 @@ class Index:
         capitalised: set[str] = set()
         runs: set[str] = set()
         lower: set[str] = set()
-        cache: dict[str, str] = {}
-
-        def normalize(word: str) -> str:  # the same few words recur thousands of times
-            hit = cache.get(word)
-            if hit is None:
-                hit = cache[word] = normalize_text(word)
-            return hit
+        word_form = lru_cache(maxsize=None)(normalize)  # the same few words recur thousands of times
 
         for text in texts:
             for sentence in re.split(r"[.;:!?¿¡]\s+", text):
@@ -121,10 +115,10 @@ class Index:
                     if word[:1].isupper():
                         run.append(word)
                         if i:
-                            capitalised.add(normalize(word))
+                            capitalised.add(word_form(word))
                         continue
                     if word[:1].islower():
-                        lower.add(normalize(word))
+                        lower.add(word_form(word))
                     if len(run) >= 2:  # "Foro Penal", "Edmundo González Urrutia"
                         runs.add(" ".join(run))
                     run = []

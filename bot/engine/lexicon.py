@@ -277,10 +277,6 @@ class Lexicon:
         stemmed = stem(word)
         return self.phrases.get((stemmed,), stemmed)
 
-    def learn(self, text: str) -> None:
-        """Add the words of a known phrasing or answer to the vocabulary used for typo repair."""
-        self.vocabulary.update(canonical_dates(normalize(text)).split())
-
     def freeze(self) -> None:
         """Prepare the typo-repair index once every text is learnt."""
         self.vocabulary.update(STOPWORDS)
