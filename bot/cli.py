@@ -142,15 +142,19 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _load(path: Path | None) -> KnowledgeBase:
+    return load_base(_knowledge_path(path))
+
+
+def _knowledge_path(path: Path | None) -> Path | None:
     env = os.environ.get("FACTBOT_KNOWLEDGE_PATH")
-    return load_base(path or (Path(env) if env else None))
+    return path or (Path(env) if env else None)
 
 
 def _engine(path: Path | None) -> Engine | None:
-    from bot.engine import Engine
+    from bot.snapshot import cache_dir_from_env, load_engine
 
     try:
-        return Engine(_load(path))
+        return load_engine(_knowledge_path(path), cache_dir=cache_dir_from_env())
     except KnowledgeError as exc:
         print(exc.report(), file=sys.stderr)
         return None
@@ -166,6 +170,7 @@ def _chat(engine: Engine, knowledge: Path | None) -> int:
     from bot.config import ConfigError, Settings, open_question_log
     from bot.questionlog import Origin
     from bot.service import FactService
+    from bot.snapshot import cache_dir_from_env
     from bot.terminal import chat
 
     questions = None
@@ -173,7 +178,7 @@ def _chat(engine: Engine, knowledge: Path | None) -> int:
         questions = open_question_log(Settings.from_env(require_token=False))
     except (ConfigError, OSError) as exc:  # logging is optional: the chat still answers
         print(f"(question log off: {exc})", file=sys.stderr)
-    service = FactService(engine, knowledge, questions)
+    service = FactService(engine, _knowledge_path(knowledge), questions, cache_dir_from_env())
     origin = Origin("terminal")
     try:
         return chat(engine, ask=lambda q: service.ask(q, origin))

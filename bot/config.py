@@ -20,6 +20,7 @@ from typing import Final, TypeVar
 from dotenv import dotenv_values, load_dotenv
 
 from bot.questionlog import DEFAULT_DB_PATH, QuestionLog
+from bot.snapshot import cache_dir_from_env
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ class Settings:
     cooldown: Cooldown = Cooldown()
     watch_seconds: float = 0.0
     """Check the knowledge files this often and reload when they change; 0: only on /reload."""
+    cache_dir: Path | None = None
+    """Where built engines are snapshotted (see `bot.snapshot`); None: no snapshots."""
 
     @property
     def state_dir(self) -> Path:
@@ -162,6 +165,7 @@ class Settings:
             shard_count=shard_count,
             cooldown=_parse(env, "FACTBOT_COOLDOWN", _cooldown, Cooldown()),
             watch_seconds=_parse(env, "FACTBOT_WATCH_SECONDS", _seconds, 0.0),
+            cache_dir=cache_dir_from_env(env),
         )
 
     def warnings(self) -> list[str]:

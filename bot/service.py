@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.engine import Answer, Engine
-from bot.knowledge import DEFAULT_PATH, KnowledgeError, Problem, load_base
+from bot.knowledge import DEFAULT_PATH, KnowledgeError, Problem
 from bot.questionlog import Origin, QuestionLog
+from bot.snapshot import load_engine
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +49,31 @@ class FactService:
     """Answers questions from the current engine and logs what it could not answer."""
 
     def __init__(
-        self, engine: Engine, knowledge_path: Path | None = None, questions: QuestionLog | None = None
+        self,
+        engine: Engine,
+        knowledge_path: Path | None = None,
+        questions: QuestionLog | None = None,
+        cache_dir: Path | None = None,
     ):
         self._engine = engine
         self.knowledge_path = knowledge_path
         self.questions = questions
+        self.cache_dir = cache_dir
+        """Where engines are snapshotted on load and reload (`bot.snapshot`); None: never."""
         self._reload_lock = threading.Lock()
         self.loaded_at = time.time()
         self._fingerprint = knowledge_fingerprint(knowledge_path)
 
     @classmethod
-    def load(cls, knowledge_path: Path | None = None, questions: QuestionLog | None = None) -> FactService:
-        """Load the base (raising KnowledgeError with every problem) and build the engine."""
-        return cls(Engine(load_base(knowledge_path)), knowledge_path, questions)
+    def load(
+        cls,
+        knowledge_path: Path | None = None,
+        questions: QuestionLog | None = None,
+        cache_dir: Path | None = None,
+    ) -> FactService:
+        """Load the base (raising KnowledgeError with every problem) and build the engine,
+        or take it from a snapshot of the same files in `cache_dir`."""
+        return cls(load_engine(knowledge_path, cache_dir=cache_dir), knowledge_path, questions, cache_dir)
 
     @property
     def engine(self) -> Engine:
@@ -104,7 +117,7 @@ class FactService:
         with self._reload_lock:
             self._fingerprint = knowledge_fingerprint(self.knowledge_path)
             try:
-                engine = Engine(load_base(self.knowledge_path))
+                engine = load_engine(self.knowledge_path, cache_dir=self.cache_dir)
             except KnowledgeError as exc:
                 log.warning("reload refused, still answering from the working base:\n%s", exc.report())
                 return ReloadResult(

@@ -7,6 +7,7 @@ bot's settings can be adjusted per test with `@pytest.mark.factbot(**Settings fi
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -36,6 +37,19 @@ MakeBot = Callable[..., AnyBot]
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "factbot(**fields): Settings fields for the bot under test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Engine snapshots written by the CLI processes the tests start go here, not to ~/.cache."""
+    previous = os.environ.get("FACTBOT_CACHE_DIR")
+    path = tmp_path_factory.mktemp("factbot-cache")
+    os.environ["FACTBOT_CACHE_DIR"] = str(path)
+    yield path
+    if previous is None:
+        del os.environ["FACTBOT_CACHE_DIR"]
+    else:
+        os.environ["FACTBOT_CACHE_DIR"] = previous
 
 
 @pytest.fixture(scope="session")

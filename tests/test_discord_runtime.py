@@ -134,12 +134,13 @@ def parse(*argv: str) -> argparse.Namespace:
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """No FACTBOT_* or DISCORD_TOKEN from the outside, no .env, state in tmp_path; logging restored."""
+    """No FACTBOT_* or DISCORD_TOKEN from outside, no .env, state and cache in tmp_path; logging restored."""
     for name in list(os.environ):
         if name.startswith("FACTBOT_") or name == "DISCORD_TOKEN":
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FACTBOT_DB_PATH", str(tmp_path / "data" / "questions.sqlite3"))
+    monkeypatch.setenv("FACTBOT_CACHE_DIR", str(tmp_path / "cache"))
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     yield tmp_path

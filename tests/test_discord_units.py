@@ -49,9 +49,11 @@ def test_settings_from_the_environment() -> None:
             "FACTBOT_SHARDED": "true",
             "FACTBOT_SHARD_COUNT": "4",
             "FACTBOT_COOLDOWN": "3/10",
+            "FACTBOT_CACHE_DIR": "/var/cache/factbot",
         },
         env_file=None,
     )
+    assert s.cache_dir == Path("/var/cache/factbot")
     assert s.dev_guild_id == 123456789012345678
     assert s.answer_channel_ids == {111111111111111111, 222222222222222222}
     assert s.message_content and s.sharded and s.shard_count == 4
@@ -73,6 +75,9 @@ def test_settings_defaults() -> None:
     assert not Settings.from_env(
         {"FACTBOT_COOLDOWN": "off"}, env_file=None, require_token=False
     ).cooldown.enabled
+    assert (
+        Settings.from_env({"FACTBOT_CACHE_DIR": "off"}, env_file=None, require_token=False).cache_dir is None
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from bot.knowledge.base import KnowledgeBase, Location
 from bot.knowledge.dates import PartialDate, Precision
-from bot.knowledge.loader import DEFAULT_PATH, load_base
+from bot.knowledge.loader import DEFAULT_PATH, find_files, load_base
 from bot.knowledge.problems import KnowledgeError, Problem
 
 __all__ = [
@@ -13,5 +13,6 @@ __all__ = [
     "PartialDate",
     "Precision",
     "Problem",
+    "find_files",
     "load_base",
 ]

@@ -34,7 +34,7 @@ def load_base(path: Path | str | None = None) -> KnowledgeBase:
     Raises KnowledgeError listing every problem found, each with file, line and entry id.
     """
     root = Path(path) if path is not None else DEFAULT_PATH
-    files, problems = _find_files(root)
+    files, problems = find_files(root)
     base = KnowledgeBase()
     for file in files:
         display = _display(file, root)
@@ -51,7 +51,8 @@ def load_base(path: Path | str | None = None) -> KnowledgeBase:
     return base
 
 
-def _find_files(root: Path) -> tuple[list[Path], list[Problem]]:
+def find_files(root: Path) -> tuple[list[Path], list[Problem]]:
+    """The knowledge files under `root` in load order, or why there are none."""
     if not root.exists():
         return [], [Problem(str(root), None, None, "no such file or directory")]
     if root.is_file():
@@ -241,4 +242,4 @@ def _type_name(value: object) -> str:
     }.get(type(value), type(value).__name__)
 
 
-__all__ = ["DEFAULT_PATH", "KnowledgeBase", "KnowledgeError", "Problem", "load_base"]
+__all__ = ["DEFAULT_PATH", "KnowledgeBase", "KnowledgeError", "Problem", "find_files", "load_base"]
