@@ -37,7 +37,7 @@ def word(rng: random.Random) -> str:
 def generate(root: Path, entries: int, seed: int = 7) -> list[str]:
     """Write a synthetic base; return sample questions (perturbed phrasings) to ask it."""
     rng = random.Random(seed)
-    vocab = list({word(rng) for _ in range(6000)})
+    vocab = sorted({word(rng) for _ in range(6000)})  # sorted: the same base on every run
     root.mkdir(parents=True, exist_ok=True)
     (root / "story.yaml").write_text(
         "story:\n  id: synthetic\n  title: Synthetic\n  summary: Generated for benchmarks.\n"

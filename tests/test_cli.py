@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from tests.helpers import REPO
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def run(*args: str, stdin: str | None = None, **env_vars: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), **env_vars}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -83,3 +85,15 @@ def test_chat_answers_and_runs_commands(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "28 people" in result.stdout and "2013 — Maduro" in result.stdout
+
+
+def test_the_same_question_gets_the_same_answer_in_every_process() -> None:
+    """String hashing is randomised per process; no score may depend on a set's order."""
+    items = yaml.safe_load((REPO / "tests" / "data" / "heldout2_questions.yaml").read_text(encoding="utf-8"))
+    questions = "\n".join(item["q"] for item in items) + "\n"
+    outputs = [
+        run("ask", "--json", stdin=questions, PYTHONHASHSEED=seed, FACTBOT_CACHE_DIR="off").stdout
+        for seed in ("1", "2")
+    ]
+    assert outputs[0].count("\n") == questions.count("\n")
+    assert outputs[0] == outputs[1]

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.engine.lexicon import MONTHS, YEAR, Analysis, Lexicon, detect_intent
+from bot.engine.lexicon import MONTHS, YEAR, Analysis, Lexicon
 from bot.engine.places import PLACES
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, Intent
@@ -90,7 +90,8 @@ class Index:
         """The rarest known word's weight; an unseen word weighs a share of it (matcher.UNKNOWN_WEIGHT)."""
         for entry in self.entries:
             for phrasing in entry.phrasings:
-                object.__setattr__(phrasing, "weight", sum(self.weight(t) for t in phrasing.terms))
+                # fsum: exact, so the same whatever order the set yields its terms in
+                object.__setattr__(phrasing, "weight", math.fsum(self.weight(t) for t in phrasing.terms))
         self.known_terms = frozenset(self.postings)
         self.place_terms = frozenset(self.lexicon.term(name) for name in PLACES)
         self.entity_terms = self._entities(base) | self.place_terms
@@ -137,8 +138,10 @@ class Index:
         days: set[str] = set()
         numbers: set[str] = set()
         counted: set[str] = set()
+        asked: list[Intent | None] = []
         for text in qa.phrasings():
-            a = self.lexicon.analyse(text, intent=False)
+            a = self.lexicon.analyse(text)
+            asked.append(a.intent)
             counted |= a.counted_all
             phrasings.append(Phrasing(text, frozenset(a.terms), " ".join(sorted(a.terms))))
             qterms.update(a.terms)
@@ -172,13 +175,12 @@ class Index:
             aterms.update(a.terms)
             years |= a.years
             days |= a.days
-            numbers |= {n for n in _NUM.findall(normalize(text)) if not YEAR.match(n)}
-        intent = qa.intent or detect_intent(normalize(qa.question)) or Intent.THING
+            numbers |= {n for n in _NUM.findall(a.normalized) if not YEAR.match(n)}
+        intent = qa.intent or asked[0] or Intent.THING
         intents = {intent}
         if qa.intent is None:  # an alternate that asks "why" says the entry answers "why" questions too
-            asked = (detect_intent(normalize(p)) for p in qa.alternates)
-            intents |= {i for i in asked if i is not None and i != Intent.YESNO}
-        share = {t: sum(t in p.terms for p in phrasings) / len(phrasings) for t in qterms}
+            intents |= {i for i in asked[1:] if i is not None and i != Intent.YESNO}
+        share = {t: sum(t in p.terms for p in phrasings) / len(phrasings) for t in sorted(qterms)}
         key_terms = {t: f for t, f in share.items() if f >= KEY_SHARE}
         return IndexedEntry(
             qa,

@@ -121,7 +121,8 @@ class Matcher:
         idx = self.index
         # A figure or date the base never mentions is judged by `_consistency`, not counted as a topic word.
         figures = q.numbers | q.years | q.days
-        terms = {t for t in q.terms if t in idx.weights or t not in figures}
+        # in the question's order, not a set's: the same question scores the same in every process
+        terms = [t for t in dict.fromkeys(q.terms) if t in idx.weights or t not in figures]
         weights = {t: idx.weights.get(t, idx.unknown_weight * UNKNOWN_WEIGHT) for t in terms}
         credit = COUNT_ANSWER_TERM_CREDIT if q.intent == Intent.COUNT else ANSWER_TERM_CREDIT
         for t in q.proper:
