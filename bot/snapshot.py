@@ -147,7 +147,7 @@ def _write(cache_dir: Path, target: Path, key: str, engine: Engine) -> None:
         cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".engine-", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as out:
+            with os.fdopen(fd, "wb") as out, _gc_paused():
                 pickle.dump((FORMAT, key, engine), out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, target)  # atomic: a reader sees the old snapshot or the whole new one
         except BaseException:
@@ -189,7 +189,7 @@ def _remove(path: Path) -> None:
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    """Unpickling makes a million objects; the cyclic collector would scan them over and over."""
+    """(Un)pickling touches a million objects; the cyclic collector would scan them over and over."""
     enabled = gc.isenabled()
     gc.disable()
     try:
