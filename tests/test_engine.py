@@ -163,6 +163,35 @@ def test_synonyms_are_the_editors(tmp_path: Path) -> None:
     assert Engine(load_base(root)).answer("How many gizmos happened?").answered
 
 
+WHAT_AND_WHY = """\
+questions:
+  - id: why-happened
+    question: Why did the things hit?
+    alternates: [What is the reason the things hit?]
+    answer: "{count} happened, for reasons of their own."
+  - id: what-happened
+    question: What did the things hit?
+    answer: "{count} happened on {count.date}."
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("what did the things hit", "what-happened"),
+        ("why did the things hit", "why-happened"),
+        ("what reason did the things have to hit", "why-happened"),
+    ],
+)
+def test_the_question_word_picks_between_entries_with_the_same_words(
+    tmp_path: Path, question: str, entry: str
+) -> None:
+    """Same words, different question: "what did they hit" is not "why did they hit"."""
+    engine = Engine(load_base(write_base(tmp_path / "kb", questions_yaml=WHAT_AND_WHY)))
+    answer = engine.answer(question)
+    assert answer.entry_id == entry, (answer.entry_id, answer.confidence)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.one_of(

@@ -27,6 +27,8 @@ class Phrasing:
     terms: frozenset[str]
     sorted_text: str
     """Terms sorted and joined, for rapidfuzz's character-level comparison."""
+    intent: Intent | None = None
+    """What this phrasing asks for; None when it does not say ("tell me about the dock strike")."""
     weight: float = 0.0
     """Sum of its terms' weights (set once the base's weights are known)."""
 
@@ -143,7 +145,7 @@ class Index:
             a = self.lexicon.analyse(text)
             asked.append(a.intent)
             counted |= a.counted_all
-            phrasings.append(Phrasing(text, frozenset(a.terms), " ".join(sorted(a.terms))))
+            phrasings.append(Phrasing(text, frozenset(a.terms), " ".join(sorted(a.terms)), a.intent))
             qterms.update(a.terms)
             years |= a.years
             days |= a.days

@@ -124,6 +124,9 @@ _INTENT_PATTERNS: Sequence[tuple[re.Pattern[str], Intent]] = [
 ]
 
 
+_WHAT = re.compile(r"(what|whats|which|que|cual|tell me)\b")
+"""A question word with no more specific cue: it asks for a thing."""
+
 _FUTURE = re.compile(
     r"\b(will|gonna|going to|next|future|predict|prediction|expected to|forecast"
     r"|va a|van a|proxim[oa]s?|sera|habra)\b"
@@ -171,6 +174,8 @@ def detect_intent(normalized: str) -> Intent | None:
         m = pattern.search(normalized)
         if m and (best is None or (m.start(), rank) < best[:2]):
             best = (m.start(), rank, intent)
+    if best is None and _WHAT.match(normalized):
+        return Intent.THING  # "what did the US strike?" asks for a thing, not a reason or a date
     return best[2] if best else None
 
 

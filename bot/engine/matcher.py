@@ -53,7 +53,7 @@ COVERAGE_GATE = 1.0
 EXACT_PHRASING = 0.85
 """A best-phrasing overlap at least this high means the question is one of the entry's phrasings."""
 KEY_TERM_PENALTY = 0.7
-FOCUSED_INTENTS = frozenset({Intent.COUNT, Intent.DATE, Intent.DURATION, None})
+FOCUSED_INTENTS = frozenset({Intent.COUNT, Intent.DATE, Intent.DURATION, Intent.THING, None})
 """Questions whose answer is a figure or a date: what is counted or dated must match exactly."""
 """How much an entry loses when the question lacks all of its key terms."""
 MISMATCH_FACTOR = 0.3
@@ -65,6 +65,9 @@ CHECKED_CLAIM_FACTOR = 0.85
 SOURCE_QUESTION = 0.85
 """A "who says…" question is answered by any entry on that figure: answers always name their sources."""
 SOURCE_QUESTION_PINNED = 1.0
+
+PHRASING_INTENT_FLOOR = 0.85
+"""A phrasing that asks something else still shares the words: its overlap counts at least this much."""
 
 # How well an entry's intent answers a question's intent. Missing pairs score MISMATCH.
 MISMATCH = 0.45
@@ -79,6 +82,7 @@ _COMPATIBLE: dict[tuple[Intent, Intent], float] = {
     (Intent.THING, Intent.REASON): 0.9,
     (Intent.THING, Intent.COUNT): 0.8,
     (Intent.THING, Intent.DATE): 0.8,
+    (Intent.THING, Intent.DURATION): 0.8,
 }
 
 
@@ -169,15 +173,19 @@ class Matcher:
         for term, w in weights.items():
             for i in entry.term_phrasings.get(term, ()):
                 shared[i] += w
+        intent = max(intent_factor(q.intent, i) for i in entry.intents)
         best_dice, best_text = 0.0, entry.qa.question
         for p, common in zip(entry.phrasings, shared, strict=True):
             if common:
                 dice = 2 * common / (total + p.weight)
+                if q.intent is not None and p.intent is not None:
+                    # the words of "why is the US striking…" match "what did the US strike" less
+                    # well than the words of a phrasing that asks what the question asks
+                    dice *= max(PHRASING_INTENT_FLOOR, min(1.0, intent_factor(q.intent, p.intent) / intent))
                 if dice > best_dice:
                     best_dice, best_text = dice, p.text
         closest = process.extractOne(q_sorted, entry.sorted_texts, scorer=fuzz.ratio)
         best_ratio = closest[1] / 100 if closest else 0.0
-        intent = max(intent_factor(q.intent, i) for i in entry.intents)
         if q.intent == Intent.PERSON:
             # every answer names its sources, so "who says…" is answered by the entry on that figure;
             # when the question quotes the entry's own figure ("who says only 61?"), all the more
