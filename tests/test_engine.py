@@ -103,6 +103,19 @@ def test_out_of_scope_and_near_misses_are_declined(engine: Engine, question: str
 
 
 @pytest.mark.parametrize(
+    ("question", "wrong_figure"),
+    [
+        ("how many of the 2,400 detained are still held", "2,400"),  # "still held" is not "detained"
+        ("how many are still locked up", "2,400"),
+        ("how many people were detained during the protests", "700"),
+    ],
+)
+def test_detained_then_is_not_held_now(engine: Engine, question: str, wrong_figure: str) -> None:
+    answer = engine.answer(question)
+    assert not (answer.answered and wrong_figure in answer.text), answer.text
+
+
+@pytest.mark.parametrize(
     ("claim", "correction"),
     [
         ("were 150 people killed in the protests?", "28 people"),

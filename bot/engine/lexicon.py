@@ -45,7 +45,7 @@ STOPWORDS = frozenset(
     estan hay se su sus lo le les me mi mis tu tus nos hubo tras segun dijo dice esa ese eso
     durante hasta desde entre sobre contra hacia ante bajo muy mas ya tambien pero si ni este
     estos estas han ha habia fue era eran sido al ahora aun todavia pudo puede pueden pudieron podria
-    oye hola ey porfa mira bueno entonces
+    oye hola ey porfa mira bueno entonces queda
     """.split()
 )
 
