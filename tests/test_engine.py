@@ -87,6 +87,8 @@ def test_answer_cites_sources_with_chain_and_date(engine: Engine) -> None:
         "How many Americans died in the boat strikes?",
         "how many women prisoners were released",
         "how many fishermen died in the strikes",
+        "exactly how many of the people killed in the us boat strikes were fishermen",  # only a part
+        "cuantos de los muertos en los ataques eran pescadores",
         "how many prisoners were released in 2024",
         "How many prisoners were released on New Year's Day 2025?",
         "What is the weather in Caracas?",
@@ -113,6 +115,11 @@ def test_out_of_scope_and_near_misses_are_declined(engine: Engine, question: str
 def test_detained_then_is_not_held_now(engine: Engine, question: str, wrong_figure: str) -> None:
     answer = engine.answer(question)
     assert not (answer.answered and wrong_figure in answer.text), answer.text
+
+
+def test_a_participle_after_were_is_not_the_part_counted(engine: Engine) -> None:
+    """ "How many of the 99 were confirmed" counts the 99; "…were fishermen" would count a part."""
+    assert "only 61" in answered(engine, "how many of the 99 were confirmed")
 
 
 @pytest.mark.parametrize(

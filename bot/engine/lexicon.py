@@ -146,6 +146,14 @@ _COUNT_VERBS = frozenset(
     "died die killed released freed arrested detained held remain remained got get were are was is have has "
     "had did do does still fueron son murieron siguen quedan han hay".split()
 )
+_SUBSET = re.compile(
+    r"\b(?:how many|cuant[oa]s)\s+(?:of|de)\s+(?:\w+\s+){1,8}?(?:were|was|are|is|eran|son|fueron)\s+(\w+)"
+)
+# irregular ones; "-ed" is caught by its ending ("-en" is not: "fishermen", "women", "children")
+_PARTICIPLES = frozenset(
+    "held shot hurt kept let put seen found sent brought caught left lost taken given beaten driven "
+    "stolen chosen hidden broken spoken written fallen forgotten proven thrown known shown".split()
+)
 # "released in 2024" places the event in 2024; "the 2024 election" only names an election.
 _WHEN_YEAR = re.compile(r"\b(?:in|during|since|by|until|en|durante|desde|hasta)\s+((?:19|20)\d\d)\b")
 
@@ -431,11 +439,12 @@ class Lexicon:
         }
 
     def _counted(self, norm: str, *, first_only: bool) -> frozenset[str]:
+        subset = _subset_counted(norm) if first_only else None
         m = _COUNTED.search(norm)
-        if not m:
+        if subset is None and not m:
             return frozenset()
         words = []
-        for w in m.group(1).split():
+        for w in [subset] if subset else m.group(1).split() if m else []:
             if w in STOPWORDS or w in _COUNT_VERBS or w.isdigit():
                 break
             words.append(stem(w))
@@ -450,6 +459,21 @@ class Lexicon:
     def _speakers(self, norm: str) -> frozenset[str]:
         spans = [g for m in _SPEAKER.finditer(norm) for g in m.groups() if g]
         return frozenset(t for span in spans for t, _ in self.substitute([stem(w) for w in span.split()]))
+
+
+def _subset_counted(norm: str) -> str | None:
+    """The noun of "how many of the dead were *fishermen*": the part counted, not the whole.
+
+    None when the word after "were" is a participle ("how many of the 99 were *confirmed*"), which
+    says what happened to them, not who they were.
+    """
+    m = _SUBSET.search(norm)
+    if not m:
+        return None
+    word = m.group(1)
+    if word in STOPWORDS or word in _COUNT_VERBS or word in _PARTICIPLES or word.endswith("ed"):
+        return None
+    return word
 
 
 def _stems(text: str) -> list[str]:
