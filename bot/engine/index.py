@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.engine.lexicon import MONTHS, YEAR, Analysis, Lexicon
+from bot.engine.lexicon import MONTH_TOKEN, MONTHS, YEAR, Analysis, Lexicon, is_month_token
 from bot.engine.places import PLACES
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, Intent
@@ -64,6 +64,8 @@ class IndexedEntry:
     """What its "how many" phrasings count ("people", "lives", "prisoners")."""
     event_years: frozenset[str]
     """Years its cited facts happened in or are as of."""
+    months: frozenset[str]
+    """Month tokens (`month07`) its phrasings, answer or cited facts' dates name."""
 
     @property
     def all_terms(self) -> frozenset[str]:
@@ -153,6 +155,7 @@ class Index:
         answer_texts = [qa.answer]
         claimants: set[str] = set()
         event_years: set[str] = set()
+        months: set[str] = set()
         full_dates: set[tuple[str, str]] = set()
         for fid in qa.cited_facts():
             fact = base.facts[fid]
@@ -161,6 +164,8 @@ class Index:
             answer_texts += names
             for name in names:
                 claimants.update(self._analyse_cached(name).terms)
+            if fact.date is not None and fact.date.month and (qa.topic is None or fact.topic == qa.topic):
+                months.add(MONTH_TOKEN[fact.date.month])  # when it happened, not what it is as of
             for d in (fact.date, fact.as_of):
                 if d is not None:
                     years.add(str(d.year))
@@ -183,6 +188,8 @@ class Index:
         if qa.intent is None:  # an alternate that asks "why" says the entry answers "why" questions too
             intents |= {i for i in asked[1:] if i is not None and i != Intent.YESNO}
         share = {t: sum(t in p.terms for p in phrasings) / len(phrasings) for t in sorted(qterms)}
+        # the month its own facts happened in is as much the entry's as its words: "freed in January"
+        qterms |= months
         key_terms = {t: f for t, f in share.items() if f >= KEY_SHARE}
         return IndexedEntry(
             qa,
@@ -201,6 +208,7 @@ class Index:
             frozenset(claimants),
             frozenset(counted),
             frozenset(event_years),
+            frozenset(months | {t for t in qterms | aterms if is_month_token(t)}),
         )
 
     def _analyse_cached(self, text: str) -> Analysis:

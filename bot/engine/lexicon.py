@@ -83,6 +83,20 @@ _MONTH_DAY = re.compile(rf"\b({_MONTH_ALT}) (\d{{1,2}}){_ORD}\b")
 _ISO_DAY = re.compile(r"\b(\d{4}) (\d{1,2}) (\d{1,2})\b")
 _MONTH_WORD = re.compile(rf"\b({_MONTH_ALT})\b")
 _ANY_DATE = re.compile(rf"\b({_MONTH_ALT})\b|\b\d{{4}} \d{{1,2}} \d{{1,2}}\b")
+_YEAR_AHEAD = re.compile(r" (?:19|20)\d\d\b")
+_UNITS = "first second third fourth fifth sixth seventh eighth ninth".split()
+ORDINALS = {
+    **{w: i for i, w in enumerate(_UNITS, 1)},
+    **{w: i for i, w in enumerate("tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth "
+                                  "seventeenth eighteenth nineteenth twentieth".split(), 10)},
+    **{f"twenty {w}": 20 + i for i, w in enumerate(_UNITS, 1)},
+    "thirtieth": 30, "thirty first": 31, "primero": 1, "primer": 1,
+}  # fmt: skip
+"""Day ordinals in words, read as numbers next to a month ("the first of january" → 1 january)."""
+_ORDINAL_ALT = "|".join(sorted(ORDINALS, key=len, reverse=True))
+_ORDINAL_WORD = re.compile(rf"\b(?:{_ORDINAL_ALT})\b")
+_ORDINAL_MONTH = re.compile(rf"\b({_ORDINAL_ALT})(?: of| de)? ({_MONTH_ALT})\b")
+_MONTH_ORDINAL = re.compile(rf"\b({_MONTH_ALT}) (?:the )?({_ORDINAL_ALT})\b")
 YEAR = re.compile(r"^(19|20)\d\d$")
 NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 
@@ -206,12 +220,21 @@ def canonical_dates(normalized: str) -> str:
         ),
         normalized,
     )
+    if _ORDINAL_WORD.search(text):  # "the first of january", "december twenty fifth"
+        text = _ORDINAL_MONTH.sub(lambda m: f"{ORDINALS[m.group(1)]} {m.group(2)}", text)
+        text = _MONTH_ORDINAL.sub(lambda m: f"{m.group(1)} {ORDINALS[m.group(2)]}", text)
     text = _DAY_MONTH.sub(lambda m: day_token(m.group(2), m.group(1)), text)
     text = _MONTH_DAY.sub(lambda m: day_token(m.group(1), m.group(2)), text)
-    # "may" is also a verb: only read it as a month next to a number, which the rules above did.
-    return _MONTH_WORD.sub(
-        lambda m: m.group(1) if m.group(1) == "may" else MONTH_TOKEN[MONTHS[m.group(1)]], text
-    )
+    return _MONTH_WORD.sub(_month_token, text)
+
+
+def _month_token(m: re.Match[str]) -> str:
+    # "may" is also a verb and "march" a protest: a month only before a year ("march 2024")
+    # or next to a day, which the rules before this one read.
+    word = m.group(1)
+    if word in {"may", "march"} and not _YEAR_AHEAD.match(m.string, m.end()):
+        return word
+    return MONTH_TOKEN[MONTHS[word]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +320,9 @@ class Lexicon:
         # A typo changes a word's length by at most 2 and rarely both of its first two letters:
         # compare a word only with known words of a near length sharing its first or second letter.
         self._choices = defaultdict(list)
-        for w in sorted(w for w in self.vocabulary if len(w) >= 3 and not w[0].isdigit()):
+        for w in sorted(
+            w for w in self.vocabulary if len(w) >= 3 and not w[0].isdigit() and not _is_date_token(w)
+        ):
             for n in range(len(w) - 2, len(w) + 3):
                 self._choices[(n, 0, w[0])].append(w)
                 self._choices[(n, 1, w[1])].append(w)
@@ -314,8 +339,8 @@ class Lexicon:
         return fixed
 
     def _find_repair(self, word: str) -> str | None:
-        if len(word) < 4 or word[0].isdigit() or not self._choices or len(word) > 30:
-            return None
+        if len(word) < 4 or word[0].isdigit() or not self._choices or len(word) > 30 or _is_date_token(word):
+            return None  # a date is never a typo: January is not July because the base knows only July
         limit = 1 if len(word) <= 6 else 2
         hits = [
             hit
@@ -459,6 +484,16 @@ class Lexicon:
     def _speakers(self, norm: str) -> frozenset[str]:
         spans = [g for m in _SPEAKER.finditer(norm) for g in m.groups() if g]
         return frozenset(t for span in spans for t, _ in self.substitute([stem(w) for w in span.split()]))
+
+
+def is_month_token(word: str) -> bool:
+    """`month07`: a month named without a day."""
+    return word.startswith("month") and word[5:].isdigit()
+
+
+def _is_date_token(word: str) -> bool:
+    """`date0101` / `month07`: what `canonical_dates` made of a date."""
+    return word.startswith(("date", "month")) and word[-2:].isdigit()
 
 
 def _subset_counted(norm: str) -> str | None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.engine.index import Index, IndexedEntry
-from bot.engine.lexicon import Analysis
+from bot.engine.lexicon import Analysis, is_month_token
 from bot.knowledge.model import Intent
 
 ANSWER_THRESHOLD = 0.5
@@ -124,7 +124,7 @@ class Matcher:
             return []
         idx = self.index
         # A figure or date the base never mentions is judged by `_consistency`, not counted as a topic word.
-        figures = q.numbers | q.years | q.days
+        figures = q.numbers | q.years | q.days | {t for t in q.terms if is_month_token(t)}
         # in the question's order, not a set's: the same question scores the same in every process
         terms = [t for t in dict.fromkeys(q.terms) if t in idx.weights or t not in figures]
         weights = {t: idx.weights.get(t, idx.unknown_weight * UNKNOWN_WEIGHT) for t in terms}
@@ -234,6 +234,8 @@ class Matcher:
             factor *= mismatch
         if q.days - entry.days:
             factor *= mismatch
+        if {t for t in q.terms if is_month_token(t)} - entry.months:
+            factor *= mismatch  # "freed in March": the entry's facts are of another month
         if len(q.years) == 1 and len(q.days) == 1 and entry.full_dates:
             (year,), (day,) = q.years, q.days
             if (year, day) not in entry.full_dates:

@@ -1,0 +1,72 @@
+"""Reading a question: dates, months and what a question counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+from bot.engine.lexicon import canonical_dates
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("on the 1st of january", "on the date0101"),
+        ("on the first of january", "on the date0101"),
+        ("january the first", "date0101"),
+        ("december twenty fifth", "date1225"),
+        ("primero de enero", "date0101"),
+        ("25 de diciembre", "date1225"),
+        ("2025 12 16", "2025 date1216"),
+        ("in july 2024", "in month07 2024"),
+        ("in march 2024", "in month03 2024"),
+        ("march 5", "date0305"),
+        # "march" is also a protest and "may" a verb: months only beside a day or a year
+        ("the march against maduro", "the march against maduro"),
+        ("it may happen", "it may happen"),
+        ("the second release", "the second release"),
+    ],
+)
+def test_dates_become_one_token(text: str, expected: str) -> None:
+    assert canonical_dates(text) == expected
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    from bot.knowledge import load_base
+
+    return Engine(load_base())
+
+
+def test_a_month_is_never_read_as_a_typo_for_another(engine: Engine) -> None:
+    """The base names July but not January as a month: "january" must stay January."""
+    analysis = engine.index.lexicon.analyse("released in january", known_terms=engine.index.known_terms)
+    assert "month01" in analysis.terms and "month07" not in analysis.terms
+    assert not analysis.corrected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how many protesters died in august",  # the protests were in July
+        "how many prisoners were released in march",
+        "how many were released on new years eve",  # 31 December, not New Year's Day
+        "what happened on new year's eve",
+    ],
+)
+def test_a_month_or_day_the_facts_are_not_of_is_declined(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered, (answer.entry_id, answer.text)
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("how many were released on the first of january", "at least 87"),
+        ("how many were freed on december twenty fifth", "99"),
+        ("how many protesters died in july 2024", "28"),
+    ],
+)
+def test_dates_in_words_are_understood(engine: Engine, question: str, figure: str) -> None:
+    answer = engine.answer(question)
+    assert answer.answered and figure in answer.text.lower(), (answer.entry_id, answer.text)
