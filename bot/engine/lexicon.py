@@ -40,6 +40,7 @@ STOPWORDS = frozenset(
     made make makes carried carry carries list everything else besides
     least fewer less more over under only according accordingly
     originally initially basically personally independently ever wait
+    im ive youre theyre thats idea trying try bunch loads lots lot today reading
     el la los las un una unos unas de del al y o en por para con sin que cual cuales quien
     quienes como cuando donde cuanto cuantos cuanta cuantas es son fue fueron ser estar esta
     estan hay se su sus lo le les me mi mis tu tus nos hubo tras segun dijo dice esa ese eso
