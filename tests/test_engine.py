@@ -89,6 +89,8 @@ def test_answer_cites_sources_with_chain_and_date(engine: Engine) -> None:
         "how many fishermen died in the strikes",
         "exactly how many of the people killed in the us boat strikes were fishermen",  # only a part
         "cuantos de los muertos en los ataques eran pescadores",
+        "who was venezuela's president before maduro",  # someone other than the one named
+        "quien gobernaba antes de maduro",
         "how many prisoners were released in 2024",
         "How many prisoners were released on New Year's Day 2025?",
         "What is the weather in Caracas?",
@@ -165,6 +167,7 @@ def test_closest_is_reported_even_when_declining(engine: Engine) -> None:
         ("heldout2_questions.yaml", 0.88),
         ("heldout3_questions.yaml", 0.79),
         ("heldout4_questions.yaml", 0.87),
+        ("heldout5_questions.yaml", 0.84),
     ],
 )
 def test_project_question_sets_never_get_a_wrong_figure(engine: Engine, name: str, floor: float) -> None:

@@ -169,6 +169,8 @@ _PARTICIPLES = frozenset(
     "held shot hurt kept let put seen found sent brought caught left lost taken given beaten driven "
     "stolen chosen hidden broken spoken written fallen forgotten proven thrown known shown".split()
 )
+# "who was president before Maduro", "who ruled after Chávez": someone other than the one named
+_RELATIVE = re.compile(r"\b(?:before|after|prior to|instead of|other than|antes de|despues de)\s+(\w+)")
 # "released in 2024" places the event in 2024; "the 2024 election" only names an election.
 _WHEN_YEAR = re.compile(r"\b(?:in|during|since|by|until|en|durante|desde|hasta)\s+((?:19|20)\d\d)\b")
 
@@ -268,6 +270,9 @@ class Analysis:
     ("the 2024 election")."""
     speakers: frozenset[str] = frozenset()
     """Terms naming who the question asks to have said something ("what did Maduro say…")."""
+    relative_to: frozenset[str] = frozenset()
+    """Terms a "who" question places its answer relative to ("president *before Maduro*"): the
+    person asked for is someone else."""
 
 
 class _Signals(TypedDict, total=False):
@@ -279,6 +284,7 @@ class _Signals(TypedDict, total=False):
     counted: frozenset[str]
     counted_all: frozenset[str]
     when_years: frozenset[str]
+    relative_to: frozenset[str]
 
 
 class Lexicon:
@@ -462,6 +468,7 @@ class Lexicon:
             "speakers": self._speakers(norm),
             "counted": self._counted(norm, first_only=True),
             "when_years": frozenset(m.group(1) for m in _WHEN_YEAR.finditer(norm)),
+            "relative_to": frozenset(self.term(m.group(1)) for m in _RELATIVE.finditer(norm)),
         }
 
     def _counted(self, norm: str, *, first_only: bool) -> frozenset[str]:

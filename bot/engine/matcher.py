@@ -254,4 +254,6 @@ class Matcher:
             factor *= MISMATCH_FACTOR  # "what did Maduro say…": only an entry Maduro is a source of
         if q.future:
             factor *= MISMATCH_FACTOR  # reported facts say what happened, never what will
+        if q.intent == Intent.PERSON and q.relative_to & self.index.entity_terms:
+            factor *= MISMATCH_FACTOR  # "who was president before Maduro" asks for someone else
         return factor
