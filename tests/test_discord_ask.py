@@ -170,6 +170,25 @@ async def test_feedback_is_stored_once_per_user(world: World, question_log: Ques
     assert {r[2] for r in rows} == {message.id}
 
 
+async def test_a_date_question_gets_the_timeline_and_can_be_rated(
+    world: World, question_log: QuestionLog
+) -> None:
+    result = await world.alice.slash(world.channel, "ask", question="what happened on dec 16?")
+
+    data = world.callbacks()[-1]["data"]
+    (embed,) = data["embeds"]
+    assert embed["title"] == "What happened on 16 December 2025?"
+    assert "blockade" in embed["description"]
+    assert "Donald Trump" in {f["name"]: f["value"] for f in embed["fields"]}["Sources"]
+    assert custom_ids(data) == ["factbot:fb:1:event:tanker-blockade", "factbot:fb:0:event:tanker-blockade"]
+
+    await world.alice.click(result.response, label="Not helpful")  # routed back to the same event
+    question_log.flush()
+    with sqlite3.connect(question_log.path) as db:
+        rows = db.execute("SELECT entry_id, helpful FROM feedback").fetchall()
+    assert rows == [("event:tanker-blockade", 0)]
+
+
 async def test_autocomplete_offers_known_questions_within_limits(world: World) -> None:
     choices = await world.alice.autocomplete(world.channel, "ask", "question", "how many released")
     assert 1 <= len(choices) <= 25

@@ -35,8 +35,11 @@ log = logging.getLogger(__name__)
 
 _ID: Final = r"[a-z0-9][a-z0-9-]{0,79}"
 _ID_RE: Final = re.compile(rf"^{_ID}$")
+_ANSWER_ID: Final = rf"(?:event:)?{_ID}"
+"""What an answer came from: a Q&A entry, or a timeline event ("event:tanker-blockade")."""
+_ANSWER_ID_RE: Final = re.compile(rf"^{_ANSWER_ID}$")
 ASK_TEMPLATE: Final = rf"^factbot:ask:(?P<entry>{_ID})$"
-FEEDBACK_TEMPLATE: Final = rf"^factbot:fb:(?P<helpful>[01]):(?P<entry>{_ID})$"
+FEEDBACK_TEMPLATE: Final = rf"^factbot:fb:(?P<helpful>[01]):(?P<entry>{_ANSWER_ID})$"
 TIMELINE_TEMPLATE: Final = (
     r"^factbot:tl:(?P<page>\d{1,3}):(?P<start>[0-9-]{0,10}):(?P<end>[0-9-]{0,10})"
     r":(?P<topic>[a-z0-9~-]{0,63})$"
@@ -105,7 +108,7 @@ def answer_reply(answer: Answer, base: KnowledgeBase, asked: str | None = None) 
     shown = [s for s in suggestions if _ID_RE.match(s.entry_id)][: render.BUTTONS_PER_ROW]
     for s in shown:
         view.add_item(AskButton(s.entry_id, s.question, row=0))
-    if answer.answered and answer.entry_id and _ID_RE.match(answer.entry_id):
+    if answer.answered and answer.entry_id and _ANSWER_ID_RE.match(answer.entry_id):
         view.add_item(FeedbackButton(True, answer.entry_id, row=1))
         view.add_item(FeedbackButton(False, answer.entry_id, row=1))
     embed = render.answer_embed(answer, base, asked)

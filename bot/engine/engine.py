@@ -8,6 +8,7 @@ from rapidfuzz import fuzz, process
 
 from bot.engine.answer import Answer, Suggestion
 from bot.engine.compose import decline, entry_answer
+from bot.engine.dated import date_query, events_answer
 from bot.engine.index import Index
 from bot.engine.matcher import ANSWER_THRESHOLD, CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
 from bot.knowledge.base import KnowledgeBase
@@ -35,6 +36,9 @@ class Engine:
         """Answer a question as typed, or decline honestly. Never raises on any input."""
         question = question[: MAX_QUESTION_CHARS * 4]
         analysis = self.index.lexicon.analyse(question, known_terms=self.index.known_terms)
+        query = date_query(analysis)
+        if query is not None and (dated := events_answer(question, query, self.base)) is not None:
+            return dated  # "what happened on 16 December?": the timeline knows
         ranked = self.matcher.rank(analysis, limit=MAX_SUGGESTIONS + 1)
         best = ranked[0] if ranked else None
         if best is None or best.score < ANSWER_THRESHOLD:
