@@ -46,7 +46,7 @@ def normalize(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
     text = fold(text[: limit * 2])[:limit]
     text = _THOUSANDS.sub("", text)
     text = _APOSTROPHE_S.sub(r"\1", text)
-    text = text.replace("_", " ")
+    text = text.replace("_", " ").replace("%", " percent ")  # "vote %" asks a share
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 

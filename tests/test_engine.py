@@ -90,6 +90,9 @@ def test_answer_cites_sources_with_chain_and_date(engine: Engine) -> None:
         "exactly how many of the people killed in the us boat strikes were fishermen",  # only a part
         "cuantos de los muertos en los ataques eran pescadores",
         "who was venezuela's president before maduro",  # someone other than the one named
+        "maduro vote %",  # a share the base does not give
+        "como se llaman los presos liberados",  # their names, not what anyone was called
+        "who confirmed that?",  # each question is read on its own: "that" is unknown
         "quien gobernaba antes de maduro",
         "how many prisoners were released in 2024",
         "How many prisoners were released on New Year's Day 2025?",
@@ -117,6 +120,21 @@ def test_out_of_scope_and_near_misses_are_declined(engine: Engine, question: str
 def test_detained_then_is_not_held_now(engine: Engine, question: str, wrong_figure: str) -> None:
     answer = engine.answer(question)
     assert not (answer.answered and wrong_figure in answer.text), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("Can you confirm the number of deaths during the 2024 unrest?", "28"),  # asks how many
+        ("could you tell me how many were freed on new year's day", "87"),
+        ("cuantos muertos hubo en las protestas despues de las elecciones de 2024", "28"),
+        ("Edmundo González, who is he?", "González"),  # "he" is named in the question
+    ],
+)
+def test_wrappers_and_prepositions_do_not_hide_the_question(
+    engine: Engine, question: str, figure: str
+) -> None:
+    assert figure in answered(engine, question)
 
 
 def test_a_participle_after_were_is_not_the_part_counted(engine: Engine) -> None:
@@ -168,6 +186,7 @@ def test_closest_is_reported_even_when_declining(engine: Engine) -> None:
         ("heldout3_questions.yaml", 0.79),
         ("heldout4_questions.yaml", 0.87),
         ("heldout5_questions.yaml", 0.84),
+        ("heldout6_questions.yaml", 0.86),
     ],
 )
 def test_project_question_sets_never_get_a_wrong_figure(engine: Engine, name: str, floor: float) -> None:

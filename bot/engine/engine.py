@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from rapidfuzz import fuzz, process
@@ -10,6 +11,7 @@ from bot.engine.answer import Answer, Suggestion
 from bot.engine.compose import decline, entry_answer
 from bot.engine.dated import date_query, events_answer
 from bot.engine.index import Index
+from bot.engine.lexicon import Analysis
 from bot.engine.matcher import ANSWER_THRESHOLD, CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
 from bot.knowledge.base import KnowledgeBase
 from bot.text import MAX_QUESTION_CHARS, fold
@@ -41,7 +43,7 @@ class Engine:
             return dated  # "what happened on 16 December?": the timeline knows
         ranked = self.matcher.rank(analysis, limit=MAX_SUGGESTIONS + 1)
         best = ranked[0] if ranked else None
-        if best is None or best.score < ANSWER_THRESHOLD:
+        if best is None or best.score < ANSWER_THRESHOLD or self._refers_back(analysis):
             suggestions = self._suggestions(ranked, skip=None)
             return decline(question, self.scope, best.score if best else 0.0, suggestions)
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
@@ -88,9 +90,23 @@ class Engine:
         analysis = self.index.lexicon.analyse(question, known_terms=self.index.known_terms)
         return self.matcher.rank(analysis, limit=MAX_SUGGESTIONS + 1)
 
+    def _refers_back(self, analysis: Analysis) -> bool:
+        """ "Who confirmed that?": one topic word and a pronoun for the rest. Each question is read on
+        its own, with no earlier message to say what "that" is, so any answer would be a guess.
+        ("Edmundo González, who is he?" names whom "he" is.)"""
+        terms = set(analysis.terms)
+        return (
+            len(terms) <= 1
+            and not terms & self.index.entity_terms
+            and bool(_REFERS_BACK.search(analysis.normalized))
+        )
+
     def _suggestions(self, ranked: list[Scored], skip: str | None) -> tuple[Suggestion, ...]:
         return tuple(
             Suggestion(s.entry.qa.id, s.entry.qa.question, round(s.score, 3))
             for s in ranked
             if s.entry.qa.id != skip and s.score >= SUGGEST_FLOOR
         )[:MAX_SUGGESTIONS]
+
+
+_REFERS_BACK = re.compile(r"\b(that|this|it|they|them|those|these|he|she|eso|esto)\b")

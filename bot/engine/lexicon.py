@@ -46,7 +46,7 @@ STOPWORDS = frozenset(
     estan hay se su sus lo le les me mi mis tu tus nos hubo tras segun dijo dice esa ese eso
     durante hasta desde entre sobre contra hacia ante bajo muy mas ya tambien pero si ni este
     estos estas han ha habia fue era eran sido al ahora aun todavia pudo puede pueden pudieron podria
-    oye hola ey porfa mira bueno entonces queda
+    oye hola ey porfa mira bueno entonces queda despues antes luego
     """.split()
 )
 
@@ -180,6 +180,16 @@ _SPEAKER = re.compile(
     r"|commented|react|reacted|respond|responded|think|announce|announced)\b"
     r"|\b(?:according to|segun)\s+((?:\w+\s*){1,4})"
     r"|\bque (?:dijo|dice|dijeron|afirmo|declaro|opina)\s+((?:\w+\s*){1,4})"
+)
+
+# A polite or journalistic wrapper around the real question: "can you confirm the number of deaths"
+# asks how many, not yes or no.
+_POLITE = re.compile(
+    r"^(?:(?:fact check|quick question|question)\s+)?(?:(?:can|could|would|will) (?:you|u|someone|anyone)"
+    r"(?: please)? (?:confirm|tell me|tell us|check|verify|say|explain|clarify|let me know)"
+    r"|(?:please )?(?:confirm|tell me|verify|check)|i (?:want|need|would like) to know"
+    r"|do you know|does anyone know|puedes (?:confirmar|decirme)|me puedes decir|sabes)"
+    r"(?: (?:if|whether|that|si|que))?\s+"
 )
 
 # Idioms that carry no topic ("why were they held in the first place?").
@@ -447,6 +457,7 @@ class Lexicon:
         norm = normalize(text)
         if question:
             norm = _FILLER.sub(" ", " ".join(CHAT_SPEAK.get(w, w) for w in norm.split()))
+            norm = _POLITE.sub("", norm).strip() or norm
         words = canonical_dates(norm).split()
         repaired: set[int] = set()
         if not question:
