@@ -142,6 +142,14 @@ _INTENT_PATTERNS: Sequence[tuple[re.Pattern[str], Intent]] = [
 _WHAT = re.compile(r"(what|whats|which|que|cual|tell me)\b")
 """A question word with no more specific cue: it asks for a thing."""
 
+# A judgement asked for: the base reports who said what, it does not judge.
+_OPINION = re.compile(
+    r"\b(?:was|is|were|are)\b(?: \w+){1,3} (?:right|wrong|justified) to\b|\bshould (?:he|she|they|we|the)\b"
+    r"|\b(?:good|bad) (?:or|and) (?:bad|good)\b|\bdo you (?:think|agree|support)\b|\byour (?:opinion|view)\b"
+)
+# "2013 or 2012?", "61, or was it 16": one figure is the claim to check, the other the answer's.
+_EITHER_OR = re.compile(r"\b\d+\b.*\bor\b.*\b\d+\b")
+
 _FUTURE = re.compile(
     r"\b(will|gonna|going to|next|future|predict|prediction|expected to|forecast"
     r"|va a|van a|proxim[oa]s?|sera|habra)\b"
@@ -269,6 +277,8 @@ class Analysis:
     """Unknown terms that were capitalised mid-sentence: probably a name the base does not know."""
     future: bool = False
     """Asks what will happen: a base of reported facts never predicts."""
+    opinion: bool = False
+    """Asks for a judgement ("was Trump right to…"): the base reports what was said, it does not judge."""
     checking: bool = False
     """Checks a claim ("it was 78, right?"): a figure or date the base lacks is the claim, not the topic."""
     counted: frozenset[str] = frozenset()
@@ -289,6 +299,7 @@ class _Signals(TypedDict, total=False):
     """The Analysis fields only a question (or only a base text) fills."""
 
     future: bool
+    opinion: bool
     checking: bool
     speakers: frozenset[str]
     counted: frozenset[str]
@@ -475,7 +486,8 @@ class Lexicon:
         """What only a question carries: a prediction asked, a claim checked, a speaker, a count."""
         return {
             "future": bool(_FUTURE.search(norm)),
-            "checking": bool(_CHECKING.search(norm)),
+            "opinion": bool(_OPINION.search(norm)),
+            "checking": bool(_CHECKING.search(norm) or _EITHER_OR.search(norm)),
             "speakers": self._speakers(norm),
             "counted": self._counted(norm, first_only=True),
             "when_years": frozenset(m.group(1) for m in _WHEN_YEAR.finditer(norm)),

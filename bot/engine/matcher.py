@@ -252,8 +252,8 @@ class Matcher:
         speakers = q.speakers & self.index.entity_terms
         if speakers and not speakers & entry.claimants:
             factor *= MISMATCH_FACTOR  # "what did Maduro say…": only an entry Maduro is a source of
-        if q.future:
-            factor *= MISMATCH_FACTOR  # reported facts say what happened, never what will
+        if q.future or q.opinion:
+            factor *= MISMATCH_FACTOR  # reported facts say what happened, never what will or should
         if q.intent == Intent.PERSON and q.relative_to & self.index.entity_terms:
             factor *= MISMATCH_FACTOR  # "who was president before Maduro" asks for someone else
         return factor
