@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.engine import ANSWER_THRESHOLD, Engine
+from bot.engine.lexicon import subset_counted
 from bot.knowledge import load_base
 from tests.helpers import write_base
 from tests.questionsets import group_matches, norm, score
@@ -137,9 +138,19 @@ def test_wrappers_and_prepositions_do_not_hide_the_question(
     assert figure in answered(engine, question)
 
 
-def test_a_participle_after_were_is_not_the_part_counted(engine: Engine) -> None:
-    """ "How many of the 99 were confirmed" counts the 99; "…were fishermen" would count a part."""
-    assert "only 61" in answered(engine, "how many of the 99 were confirmed")
+@pytest.mark.parametrize(
+    ("question", "part"),
+    [
+        ("how many of the dead were fishermen", "fishermen"),
+        ("cuantos de los muertos eran pescadores", "pescadores"),
+        ("how many of the 99 were confirmed", None),  # a participle: what happened to the 99
+        ("how many of them were taken to caracas", None),
+        ("how many were freed", None),
+    ],
+)
+def test_the_part_a_question_counts(question: str, part: str | None) -> None:
+    """ "How many of the X were Y" counts Y when Y is a noun; a participle says what happened to X."""
+    assert subset_counted(question) == part
 
 
 @pytest.mark.parametrize(

@@ -70,3 +70,16 @@ def test_a_month_or_day_the_facts_are_not_of_is_declined(engine: Engine, questio
 def test_dates_in_words_are_understood(engine: Engine, question: str, figure: str) -> None:
     answer = engine.answer(question)
     assert answer.answered and figure in answer.text.lower(), (answer.entry_id, answer.text)
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("wheqe was the dock", "place"),  # a slip in the first word: a question word
+        ("whwn did the blockade start", "date"),
+        ("hiw many were freed", "count"),
+    ],
+)
+def test_a_slip_in_the_question_word_keeps_the_question(engine: Engine, question: str, intent: str) -> None:
+    analysis = engine.index.lexicon.analyse(question, known_terms=engine.index.known_terms)
+    assert analysis.intent is not None and analysis.intent.value == intent

@@ -17,6 +17,8 @@ from bot.text import normalize
 _NUM = re.compile(r"\b\d+(?:\.\d+)?\b")
 KEY_SHARE = 0.5
 """A term in at least this share of an entry's phrasings is one of its key terms."""
+COMMON_TERM_SHARE = 0.75
+"""A term in more than this share of all entries is never a key term."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,13 @@ class Index:
         self.weights = {t: math.log(1 + n / len(ids)) for t, ids in self.postings.items()}
         self.unknown_weight = math.log(1 + n)
         """The rarest known word's weight; an unseen word weighs a share of it (matcher.UNKNOWN_WEIGHT)."""
+        # a word in most entries ("venezuela") says nothing about what any one of them is about
+        common = {t for t, ids in self.postings.items() if len(ids) > COMMON_TERM_SHARE * n}
         for entry in self.entries:
+            if common & entry.key_terms.keys():
+                object.__setattr__(
+                    entry, "key_terms", {t: f for t, f in entry.key_terms.items() if t not in common}
+                )
             for phrasing in entry.phrasings:
                 # fsum: exact, so the same whatever order the set yields its terms in
                 object.__setattr__(phrasing, "weight", math.fsum(self.weight(t) for t in phrasing.terms))
@@ -186,7 +194,7 @@ class Index:
         intent = qa.intent or asked[0] or Intent.THING
         intents = {intent}
         if qa.intent is None:  # an alternate that asks "why" says the entry answers "why" questions too
-            intents |= {i for i in asked[1:] if i is not None and i != Intent.YESNO}
+            intents |= {i for i in asked[1:] if i not in (None, Intent.YESNO, Intent.THING)}
         share = {t: sum(t in p.terms for p in phrasings) / len(phrasings) for t in sorted(qterms)}
         # the month its own facts happened in is as much the entry's as its words: "freed in January"
         qterms |= months

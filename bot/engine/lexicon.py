@@ -476,7 +476,7 @@ class Lexicon:
             return norm, words, repaired
         for i, w in enumerate(words):  # repaired before phrases are read: "let ot" → "let out"
             if w not in self.vocabulary and stem(w) not in self.known_stems:
-                fixed = self.repair(w)
+                fixed = self.repair(w) or (_question_word(w) if i == 0 else None)
                 if fixed is not None:
                     words[i] = fixed
                     repaired.add(i)
@@ -495,7 +495,7 @@ class Lexicon:
         }
 
     def _counted(self, norm: str, *, first_only: bool) -> frozenset[str]:
-        subset = _subset_counted(norm) if first_only else None
+        subset = subset_counted(norm) if first_only else None
         m = _COUNTED.search(norm)
         if subset is None and not m:
             return frozenset()
@@ -517,6 +517,18 @@ class Lexicon:
         return frozenset(t for span in spans for t, _ in self.substitute([stem(w) for w in span.split()]))
 
 
+QUESTION_WORDS = ("what", "where", "when", "which", "who", "whose", "why", "how", "donde", "cuando", "quien")
+
+
+def _question_word(word: str) -> str | None:
+    """The question word a slip made of a question's first word ("wheqe" → "where"). Elsewhere a
+    changed letter in a short word is as likely another word; first, it is nearly always this."""
+    if len(word) < 3:
+        return None
+    hits = [q for q in QUESTION_WORDS if len(q) == len(word) and Levenshtein.distance(word, q) == 1]
+    return hits[0] if len(hits) == 1 else None
+
+
 def is_month_token(word: str) -> bool:
     """`month07`: a month named without a day."""
     return word.startswith("month") and word[5:].isdigit()
@@ -527,7 +539,7 @@ def _is_date_token(word: str) -> bool:
     return word.startswith(("date", "month")) and word[-2:].isdigit()
 
 
-def _subset_counted(norm: str) -> str | None:
+def subset_counted(norm: str) -> str | None:
     """The noun of "how many of the dead were *fishermen*": the part counted, not the whole.
 
     None when the word after "were" is a participle ("how many of the 99 were *confirmed*"), which
