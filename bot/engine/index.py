@@ -68,11 +68,8 @@ class IndexedEntry:
     """Years its cited facts happened in or are as of."""
     months: frozenset[str]
     """Month tokens (`month07`) its phrasings, answer or cited facts' dates name."""
-
-    @property
-    def all_terms(self) -> frozenset[str]:
-        """Every term the entry can vouch for."""
-        return self.question_terms | self.answer_terms
+    phrasing_intents: frozenset[Intent]
+    """The intents its phrasings ask, each phrasing's own."""
 
 
 class Index:
@@ -217,6 +214,7 @@ class Index:
             frozenset(counted),
             frozenset(event_years),
             frozenset(months | {t for t in qterms | aterms if is_month_token(t)}),
+            frozenset(p.intent for p in phrasings if p.intent is not None),
         )
 
     def _analyse_cached(self, text: str) -> Analysis:

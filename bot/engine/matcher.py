@@ -112,6 +112,22 @@ class Scored:
     """(dice, ratio, intent, consistency, focus): why the score is what it is, for debugging."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What every entry is scored against, worked out once per question."""
+
+    q: Analysis
+    weights: dict[str, float]
+    total: float
+    sorted_terms: str
+    """The weighed terms sorted and joined, for rapidfuzz."""
+    months: frozenset[str]
+    named: frozenset[str]
+    """Names of people, places and groups the question mentions."""
+    fits: dict[Intent, float]
+    """How well an entry or phrasing of each intent answers the question's intent."""
+
+
 class Matcher:
     """Scores every plausible entry for an analysed question."""
 
@@ -124,7 +140,8 @@ class Matcher:
             return []
         idx = self.index
         # A figure or date the base never mentions is judged by `_consistency`, not counted as a topic word.
-        figures = q.numbers | q.years | q.days | {t for t in q.terms if is_month_token(t)}
+        months = frozenset(t for t in q.terms if is_month_token(t))
+        figures = q.numbers | q.years | q.days | months
         # in the question's order, not a set's: the same question scores the same in every process
         terms = [t for t in dict.fromkeys(q.terms) if t in idx.weights or t not in figures]
         weights = {t: idx.weights.get(t, idx.unknown_weight * UNKNOWN_WEIGHT) for t in terms}
@@ -147,44 +164,50 @@ class Matcher:
         # Branch and bound: score entries by falling coverage and stop once even a perfect
         # phrasing match could not beat the `limit`-th best score found so far.
         ranked = heapq.nlargest(SHORTLIST, coverage, key=coverage.__getitem__)
-        q_sorted = " ".join(sorted(weights))
+        asked = _Asked(
+            q,
+            weights,
+            total,
+            " ".join(sorted(weights)),
+            months,
+            frozenset(t for t in q.terms if t in idx.entity_terms or t in q.proper),
+            {i: intent_factor(q.intent, i) for i in Intent},
+        )
         best: list[Scored] = []
         for i in ranked:
             cov = coverage[i] / total
             bound = _upper_bound(cov)
             if best and (bound < SUGGEST_FLOOR or (len(best) >= limit and bound <= best[-1].score)):
                 break  # nothing further could be answered or even suggested
-            best.append(self._score(q, idx.entries[i], weights, total, cov, q_sorted))
+            best.append(self._score(asked, idx.entries[i], cov))
             best.sort(key=lambda s: s.score, reverse=True)
             del best[limit:]
         return best
 
-    def _score(
-        self,
-        q: Analysis,
-        entry: IndexedEntry,
-        weights: dict[str, float],
-        total: float,
-        coverage: float,
-        q_sorted: str,
-    ) -> Scored:
+    def _score(self, asked: _Asked, entry: IndexedEntry, coverage: float) -> Scored:
+        q, total = asked.q, asked.total
         # weight each phrasing shares with the question, through the entry's term → phrasings map
         shared = [0.0] * len(entry.phrasings)
-        for term, w in weights.items():
+        for term, w in asked.weights.items():
             for i in entry.term_phrasings.get(term, ()):
                 shared[i] += w
-        intent = max(intent_factor(q.intent, i) for i in entry.intents)
+        intent = max(asked.fits[i] for i in entry.intents)
+        # the words of "why is the US striking…" match "what did the US strike" less well than the
+        # words of a phrasing that asks what the question asks
+        scale = (
+            {i: max(PHRASING_INTENT_FLOOR, min(1.0, asked.fits[i] / intent)) for i in entry.phrasing_intents}
+            if q.intent is not None
+            else {}
+        )
         best_dice, best_text = 0.0, entry.qa.question
         for p, common in zip(entry.phrasings, shared, strict=True):
             if common:
                 dice = 2 * common / (total + p.weight)
-                if q.intent is not None and p.intent is not None:
-                    # the words of "why is the US striking…" match "what did the US strike" less
-                    # well than the words of a phrasing that asks what the question asks
-                    dice *= max(PHRASING_INTENT_FLOOR, min(1.0, intent_factor(q.intent, p.intent) / intent))
+                if p.intent is not None and scale:
+                    dice *= scale[p.intent]
                 if dice > best_dice:
                     best_dice, best_text = dice, p.text
-        closest = process.extractOne(q_sorted, entry.sorted_texts, scorer=fuzz.ratio)
+        closest = process.extractOne(asked.sorted_terms, entry.sorted_texts, scorer=fuzz.ratio)
         best_ratio = closest[1] / 100 if closest else 0.0
         if q.intent == Intent.PERSON:
             # every answer names its sources, so "who says…" is answered by the entry on that figure;
@@ -194,9 +217,9 @@ class Matcher:
         evidence = (
             W_COVERAGE * coverage + W_DICE * best_dice + W_RATIO * best_ratio
         ) * coverage**COVERAGE_GATE
-        consistency = self._consistency(q, entry)
+        consistency = self._consistency(asked, entry)
         # a question that is nearly one of the entry's own phrasings needs no focus check
-        focus = 1.0 if best_dice >= EXACT_PHRASING else self._focus(entry, weights, q.intent)
+        focus = 1.0 if best_dice >= EXACT_PHRASING else self._focus(entry, asked.weights, q.intent)
         score = evidence * intent * consistency * focus
         return Scored(
             entry,
@@ -224,8 +247,9 @@ class Matcher:
                 missing += w
         return 1.0 - penalty * (missing / total)
 
-    def _consistency(self, q: Analysis, entry: IndexedEntry) -> float:
+    def _consistency(self, asked: _Asked, entry: IndexedEntry) -> float:
         """Near zero when the question names a year, day, figure, place or name the entry does not know."""
+        q = asked.q
         factor = 1.0
         # When the question checks a claim ("78 freed, right?"), the unknown figure is the claim:
         # the entry's own figure is the answer, so it only counts a little against it.
@@ -234,7 +258,7 @@ class Matcher:
             factor *= mismatch
         if q.days - entry.days:
             factor *= mismatch
-        if {t for t in q.terms if is_month_token(t)} - entry.months:
+        if asked.months - entry.months:
             factor *= mismatch  # "freed in March": the entry's facts are of another month
         if len(q.years) == 1 and len(q.days) == 1 and entry.full_dates:
             (year,), (day,) = q.years, q.days
@@ -242,8 +266,7 @@ class Matcher:
                 factor *= mismatch  # "New Year's Day 2025" is not 1 January 2026
         if q.numbers - entry.numbers:
             factor *= CHECKED_CLAIM_FACTOR if q.checking or q.intent == Intent.YESNO else MISMATCH_FACTOR
-        named = {t for t in q.terms if t in self.index.entity_terms or t in q.proper}
-        if named - entry.all_terms:
+        if any(t not in entry.question_terms and t not in entry.answer_terms for t in asked.named):
             factor *= MISMATCH_FACTOR
         if q.when_years - entry.event_years:
             factor *= mismatch  # "released in 2024": the entry's events are not of 2024
