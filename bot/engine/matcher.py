@@ -179,12 +179,17 @@ class Matcher:
             bound = _upper_bound(cov)
             if best and (bound < SUGGEST_FLOOR or (len(best) >= limit and bound <= best[-1].score)):
                 break  # nothing further could be answered or even suggested
-            best.append(self._score(asked, idx.entries[i], cov))
+            floor = best[-1].score if len(best) >= limit else -1.0
+            scored = self._score(asked, idx.entries[i], cov, floor)
+            if scored is None:
+                continue
+            best.append(scored)
             best.sort(key=lambda s: s.score, reverse=True)
             del best[limit:]
         return best
 
-    def _score(self, asked: _Asked, entry: IndexedEntry, coverage: float) -> Scored:
+    def _score(self, asked: _Asked, entry: IndexedEntry, coverage: float, floor: float) -> Scored | None:
+        """The entry's score; None as soon as it cannot beat `floor` (the worst of those kept)."""
         q, total = asked.q, asked.total
         # weight each phrasing shares with the question, through the entry's term → phrasings map
         shared = [0.0] * len(entry.phrasings)
@@ -207,6 +212,11 @@ class Matcher:
                     dice *= scale[p.intent]
                 if dice > best_dice:
                     best_dice, best_text = dice, p.text
+        # the rest can only lower the score: with a perfect ratio, consistency and focus, could it
+        # still make the list? (a "who says" question may raise the intent to 1.0 below)
+        reach = 1.0 if q.intent == Intent.PERSON else intent
+        if (W_COVERAGE * coverage + W_DICE * best_dice + W_RATIO) * coverage**COVERAGE_GATE * reach <= floor:
+            return None
         closest = process.extractOne(asked.sorted_terms, entry.sorted_texts, scorer=fuzz.ratio)
         best_ratio = closest[1] / 100 if closest else 0.0
         if q.intent == Intent.PERSON:
