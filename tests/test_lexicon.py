@@ -83,3 +83,19 @@ def test_dates_in_words_are_understood(engine: Engine, question: str, figure: st
 def test_a_slip_in_the_question_word_keeps_the_question(engine: Engine, question: str, intent: str) -> None:
     analysis = engine.index.lexicon.analyse(question, known_terms=engine.index.known_terms)
     assert analysis.intent is not None and analysis.intent.value == intent
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("what is the name of the prison they were freed from", True),  # which prison
+        ("name the prison where the new year's day releases took place", True),
+        ("what are the names of the prisoners freed on new year's day", False),  # names: not held
+        ("como se llaman los presos liberados", False),
+    ],
+)
+def test_the_name_of_one_thing_is_a_which_question(engine: Engine, question: str, answered: bool) -> None:
+    answer = engine.answer(question)
+    assert answer.answered is answered, (answer.entry_id, answer.text)
+    if answered:
+        assert "Tocorón" in answer.text

@@ -130,7 +130,7 @@ _INTENT_PATTERNS: Sequence[tuple[re.Pattern[str], Intent]] = [
             r"\bwhere\b|\bdonde\b|\b(en|de) que (carcel|prision|estado|lugar|mar|mares)\b"
             r"|\b(which|what)( (?!is\b|are\b|was\b|were\b)\w+){0,2} "
             r"(prison|jail|state|city|place|region|country|sea|ocean"
-            r"|facility)s?\b",
+            r"|facility|prision|carcel|penitentiary|lockup)s?\b",
             Intent.PLACE,
         ),
         (r"\bwhy\b|\bpor que\b|\breason\b|\bwhat for\b|\bhow come\b|^what\b.*\b(for|over)$", Intent.REASON),
@@ -198,6 +198,13 @@ _POLITE = re.compile(
     r"|(?:please )?(?:confirm|tell me|verify|check)|i (?:want|need|would like) to know"
     r"|do you know|does anyone know|puedes (?:confirmar|decirme)|me puedes decir|sabes)"
     r"(?: (?:if|whether|that|si|que))?\s+"
+)
+
+# "What is the name of the prison?" asks which prison. Only the singular: "what are the names of the
+# prisoners" asks for names, which the base does not hold, and must stay a question about names.
+_NAME_OF = re.compile(
+    r"\b(?:what|which)(?: is| was)? the name of (?:the |that |this )?|^name (?:the )?"
+    r"|\b(?:cual|que) es el nombre de(?: la| el)? |\bcomo se llama (?:la |el )?"
 )
 
 # Idioms that carry no topic ("why were they held in the first place?").
@@ -469,6 +476,7 @@ class Lexicon:
         if question:
             norm = _FILLER.sub(" ", " ".join(CHAT_SPEAK.get(w, w) for w in norm.split()))
             norm = _POLITE.sub("", norm).strip() or norm
+            norm = _NAME_OF.sub("which ", norm)
         words = canonical_dates(norm).split()
         repaired: set[int] = set()
         if not question:
