@@ -94,6 +94,9 @@ def test_answer_cites_sources_with_chain_and_date(engine: Engine) -> None:
         "maduro vote %",  # a share the base does not give
         "como se llaman los presos liberados",  # their names, not what anyone was called
         "who confirmed that?",  # each question is read on its own: "that" is unknown
+        "How many more prisoners did the government claim than Foro Penal confirmed?",  # arithmetic
+        "what's the gap between the government's christmas number and foro penal's",
+        "was trump right to blockade the tankers?",  # a judgement
         "quien gobernaba antes de maduro",
         "how many prisoners were released in 2024",
         "How many prisoners were released on New Year's Day 2025?",

@@ -99,3 +99,10 @@ def test_the_name_of_one_thing_is_a_which_question(engine: Engine, question: str
     assert answer.answered is answered, (answer.entry_id, answer.text)
     if answered:
         assert "Tocorón" in answer.text
+
+
+def test_a_phrasing_of_the_base_is_read_like_a_question(engine: Engine) -> None:
+    """An editor's "Can you confirm how many were freed?" teaches "how many were freed", not "confirm"."""
+    analysis = engine.index.lexicon.analyse("Can you confirm how many were freed on 1 January?")
+    assert analysis.intent is not None and analysis.intent.value == "count"
+    assert "confirm" not in analysis.terms

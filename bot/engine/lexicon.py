@@ -147,6 +147,11 @@ _OPINION = re.compile(
     r"\b(?:was|is|were|are)\b(?: \w+){1,3} (?:right|wrong|justified) to\b|\bshould (?:he|she|they|we|the)\b"
     r"|\b(?:good|bad) (?:or|and) (?:bad|good)\b|\bdo you (?:think|agree|support)\b|\byour (?:opinion|view)\b"
 )
+# Arithmetic on the figures: the base holds only figures a source gave, never one worked out from them.
+_ARITHMETIC = re.compile(
+    r"\bhow (?:many|much) (?:more|fewer|less)\b.*\bthan\b|\b(?:difference|gap) between\b|\bminus\b"
+    r"|\bplus\b|\badd(?:ing|ed)? (?:\w+ ){0,4}up\b|\bsubtract|\bcombined\b|\bsum of\b|\bput together\b"
+)
 # "2013 or 2012?", "61, or was it 16": one figure is the claim to check, the other the answer's.
 _EITHER_OR = re.compile(r"\b\d+\b.*\bor\b.*\b\d+\b")
 
@@ -285,7 +290,8 @@ class Analysis:
     future: bool = False
     """Asks what will happen: a base of reported facts never predicts."""
     opinion: bool = False
-    """Asks for a judgement ("was Trump right to…"): the base reports what was said, it does not judge."""
+    """Asks for a judgement ("was Trump right to…") or for arithmetic on the figures ("how many more
+    than…"): the base reports what sources said; it neither judges nor works out new figures."""
     checking: bool = False
     """Checks a claim ("it was 78, right?"): a figure or date the base lacks is the claim, not the topic."""
     counted: frozenset[str] = frozenset()
@@ -475,8 +481,9 @@ class Lexicon:
         norm = normalize(text)
         if question:
             norm = _FILLER.sub(" ", " ".join(CHAT_SPEAK.get(w, w) for w in norm.split()))
-            norm = _POLITE.sub("", norm).strip() or norm
-            norm = _NAME_OF.sub("which ", norm)
+        # a phrasing of the base is read like a question: "Can you confirm how many…" asks how many
+        norm = _POLITE.sub("", norm).strip() or norm
+        norm = _NAME_OF.sub("which ", norm)
         words = canonical_dates(norm).split()
         repaired: set[int] = set()
         if not question:
@@ -494,7 +501,7 @@ class Lexicon:
         """What only a question carries: a prediction asked, a claim checked, a speaker, a count."""
         return {
             "future": bool(_FUTURE.search(norm)),
-            "opinion": bool(_OPINION.search(norm)),
+            "opinion": bool(_OPINION.search(norm) or _ARITHMETIC.search(norm)),
             "checking": bool(_CHECKING.search(norm) or _EITHER_OR.search(norm)),
             "speakers": self._speakers(norm),
             "counted": self._counted(norm, first_only=True),
