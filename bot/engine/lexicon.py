@@ -152,6 +152,8 @@ _OPINION = re.compile(
 _ARITHMETIC = re.compile(
     r"\bhow (?:many|much) (?:more|fewer|less)\b.*\bthan\b|\b(?:difference|gap) between\b|\bminus\b"
     r"|\bplus\b|\badd(?:ing|ed)? (?:\w+ ){0,4}up\b|\bsubtract|\bcombined\b|\bsum of\b|\bput together\b"
+    # "how many could Foro Penal NOT confirm": the rest of a figure is a subtraction too
+    r"|\b(?:how many|cuant[oa]s)\b.*\b(?:not|never|t|no)(?: \w+){0,2} (?:confirm|verif|account)"
 )
 # "2013 or 2012?", "61, or was it 16": one figure is the claim to check, the other the answer's.
 _EITHER_OR = re.compile(r"\b\d+\b.*\bor\b.*\b\d+\b")
