@@ -23,6 +23,7 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from functools import lru_cache
@@ -31,12 +32,13 @@ from pathlib import Path
 from typing import Final
 
 from bot.engine import Engine
-from bot.knowledge import DEFAULT_PATH, find_files, load_base
+from bot.knowledge import DEFAULT_PATH, display_path, find_files, load_base
 
 log = logging.getLogger(__name__)
 
 FORMAT: Final = 1
 """Bumped when the snapshot layout changes in a way the code fingerprint would not show."""
+STALE_TMP_SECONDS: Final = 3600
 KEEP: Final = 4
 """Snapshots kept per directory (most recently used first): a few bases can take turns."""
 OFF_VALUES: Final = frozenset({"off", "none", "no", "false", "0"})
@@ -44,11 +46,16 @@ _LIBRARIES: Final = ("pydantic", "pydantic-core", "rapidfuzz", "snowballstemmer"
 _PACKAGE: Final = Path(__file__).resolve().parent
 
 
-def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """`$XDG_CACHE_HOME/factbot`, else `~/.cache/factbot`: where caches go on a Unix machine."""
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """`$XDG_CACHE_HOME/factbot`, else `~/.cache/factbot`; None when there is no home to put it in."""
     env = os.environ if environ is None else environ
     root = env.get("XDG_CACHE_HOME", "").strip()
-    return (Path(root) if root else Path.home() / ".cache") / "factbot"
+    if root:
+        return Path(root) / "factbot"
+    try:
+        return Path.home() / ".cache" / "factbot"
+    except (RuntimeError, KeyError):  # no HOME and no passwd entry (`env -i`, some containers)
+        return None
 
 
 def cache_dir_from_env(environ: Mapping[str, str] | None = None) -> Path | None:
@@ -66,41 +73,57 @@ def load_engine(path: Path | str | None = None, *, cache_dir: Path | None = None
     Raises KnowledgeError exactly as `load_base` does: a base with problems is never snapshotted,
     and a snapshot is never used for files whose bytes differ from the ones it was built from.
     """
-    if cache_dir is None:
-        return Engine(load_base(path))
     root = Path(path) if path is not None else DEFAULT_PATH
-    key = snapshot_key(root)
-    if key is None:  # no files: load_base says what is wrong
+    key = snapshot_key(root) if cache_dir is not None else None
+    if cache_dir is None or key is None:
         return Engine(load_base(root))
-    target = cache_dir / f"engine-{key[:32]}.pickle"
+    target = _target(cache_dir, key)
     engine = _read(target, key)
     if engine is not None:
         return engine
     engine = Engine(load_base(root))
-    if snapshot_key(root) == key:  # not edited while it loaded: the snapshot matches its key
-        _write(cache_dir, target, key, engine)
+    # keyed by the bytes the loader parsed, not by a second look at the files: a save during the
+    # load makes a snapshot of what was loaded, under that content's own key
+    built_key = _key(engine.base.digests)
+    if built_key is not None:
+        _write(cache_dir, _target(cache_dir, built_key), built_key, engine)
     return engine
 
 
 def snapshot_key(root: Path) -> str | None:
-    """A digest of the knowledge files' names and bytes and of the code that builds the engine."""
+    """A digest of the knowledge files' names and bytes and of the code that builds the engine;
+    None when there is nothing to key on (no files, an unreadable file, no source to fingerprint)."""
     files, problems = find_files(root)
     if problems or not files:
         return None
-    digest = hashlib.sha256(_code_key().encode())
     try:
-        for file in files:
-            digest.update(str(file.relative_to(root) if file != root else file.name).encode())
-            digest.update(b"\0")
-            digest.update(hashlib.sha256(file.read_bytes()).digest())
+        digests = {display_path(f, root): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
     except OSError:
         return None
+    return _key(digests)
+
+
+def _key(digests: Mapping[str, str]) -> str | None:
+    code = _code_key()
+    if code is None or not digests:
+        return None
+    digest = hashlib.sha256(code.encode())
+    for name in sorted(digests):
+        digest.update(f"\0{name}\0{digests[name]}".encode())
     return digest.hexdigest()
 
 
+def _target(cache_dir: Path, key: str) -> Path:
+    return cache_dir / f"engine-{key[:32]}.pickle"
+
+
 @lru_cache(maxsize=1)
-def _code_key() -> str:
-    """What else a built engine depends on: factbot's source, Python, and the libraries' versions."""
+def _code_key() -> str | None:
+    """What else a built engine depends on: factbot's source, Python, and the libraries' versions.
+
+    None (no snapshots) when factbot's source cannot be read: without it, a new version could not be
+    told from an old one.
+    """
     digest = hashlib.sha256(
         f"format {FORMAT}; python {sys.version}; pickle {pickle.HIGHEST_PROTOCOL}".encode()
     )
@@ -110,10 +133,16 @@ def _code_key() -> str:
         except metadata.PackageNotFoundError:
             version = "absent"
         digest.update(f"; {name} {version}".encode())
+    sources = 0
     for source in sorted(_PACKAGE.rglob("*.py")):
+        try:
+            content = source.read_bytes()
+        except OSError:  # an editor's lock file (".#matcher.py"), a dangling link: not source
+            continue
         digest.update(str(source.relative_to(_PACKAGE)).encode())
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
+        digest.update(content)
+        sources += 1
+    return digest.hexdigest() if sources else None
 
 
 def _read(target: Path, key: str) -> Engine | None:
@@ -153,7 +182,7 @@ def _write(cache_dir: Path, target: Path, key: str, engine: Engine) -> None:
         except BaseException:
             _remove(Path(tmp))
             raise
-    except (OSError, pickle.PicklingError) as exc:
+    except Exception as exc:  # a cache must never stop the bot: unwritable, full, unpicklable
         log.warning("could not write an engine snapshot in %s (%s); answering without one", cache_dir, exc)
         return
     _prune(cache_dir, keep=target)
@@ -166,6 +195,11 @@ def _prune(cache_dir: Path, keep: Path) -> None:
         return
     for old in [p for p in snapshots if p != keep][KEEP - 1 :]:
         _remove(old)
+    # left by a process killed while writing; an hour is far longer than any write takes
+    with suppress(OSError):
+        for tmp in cache_dir.glob(".engine-*.tmp"):
+            if time.time() - tmp.stat().st_mtime > STALE_TMP_SECONDS:
+                _remove(tmp)
 
 
 def _trusted(target: Path) -> bool:

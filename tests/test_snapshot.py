@@ -95,9 +95,8 @@ def test_a_broken_base_raises_and_is_never_snapshotted(tmp_path: Path) -> None:
     assert len(snapshots(cache)) == 1  # only the working base's
 
 
-def test_files_edited_while_loading_are_not_snapshotted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_save_during_the_load_never_mixes_contents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot is keyed by the bytes the loader parsed, not by a second look at the files."""
     kb, cache = write_base(tmp_path / "kb"), tmp_path / "cache"
     real = snapshot.load_base
 
@@ -107,10 +106,12 @@ def test_files_edited_while_loading_are_not_snapshotted(
         return base
 
     monkeypatch.setattr(snapshot, "load_base", load_then_save)
-    load_engine(kb, cache_dir=cache)
+    assert "At least 5" in load_engine(kb, cache_dir=cache).answer("How many things happened?").text
     monkeypatch.setattr(snapshot, "load_base", real)
-    assert not snapshots(cache)
     assert "At least 7" in load_engine(kb, cache_dir=cache).answer("How many things happened?").text
+    set_count(kb, 5)  # back to what was loaded first: its snapshot, with its figure
+    refuse_to_load(monkeypatch)
+    assert "At least 5" in load_engine(kb, cache_dir=cache).answer("How many things happened?").text
 
 
 @pytest.mark.parametrize(
@@ -216,3 +217,57 @@ def test_a_reload_of_unchanged_files_comes_from_the_snapshot(
     assert result.ok, result.problems
     assert service.engine is not first
     assert service.ask("how many were freed on 1 january", Origin("terminal")).answered
+
+
+def test_no_home_means_no_cache_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert cache_dir_from_env({}) is None
+
+
+def test_an_unreadable_source_file_does_not_stop_loading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editor's lock file (a dangling link named like a module) is not source: skip it."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "engine.py").write_text("x = 1\n")
+    (package / ".#engine.py").symlink_to(tmp_path / "nowhere")
+    monkeypatch.setattr(snapshot, "_PACKAGE", package)
+    snapshot._code_key.cache_clear()
+    try:
+        assert snapshot._code_key() is not None
+        kb = write_base(tmp_path / "kb")
+        assert load_engine(kb, cache_dir=tmp_path / "cache").answer("How many things happened?").answered
+    finally:
+        snapshot._code_key.cache_clear()
+
+
+def test_without_source_to_fingerprint_there_are_no_snapshots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Installed without .py files, a new version could not be told from an old one: no cache."""
+    monkeypatch.setattr(snapshot, "_PACKAGE", tmp_path / "empty")
+    snapshot._code_key.cache_clear()
+    try:
+        kb, cache = write_base(tmp_path / "kb"), tmp_path / "cache"
+        assert load_engine(kb, cache_dir=cache).answer("How many things happened?").answered
+        assert not snapshots(cache)
+    finally:
+        snapshot._code_key.cache_clear()
+
+
+def test_a_snapshot_that_cannot_be_pickled_is_only_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refuse(*_: object, **__: object) -> None:
+        raise TypeError("cannot pickle '_thread.lock' object")
+
+    monkeypatch.setattr(snapshot.pickle, "dump", refuse)
+    kb, cache = write_base(tmp_path / "kb"), tmp_path / "cache"
+    with caplog.at_level(logging.WARNING, logger="bot.snapshot"):
+        assert load_engine(kb, cache_dir=cache).answer("How many things happened?").answered
+    assert "could not write an engine snapshot" in caplog.text
+    assert not list(cache.iterdir())  # no half-written temporary file left behind

@@ -2,7 +2,7 @@
 
 from bot.knowledge.base import KnowledgeBase, Location
 from bot.knowledge.dates import PartialDate, Precision
-from bot.knowledge.loader import DEFAULT_PATH, find_files, load_base
+from bot.knowledge.loader import DEFAULT_PATH, display_path, find_files, load_base
 from bot.knowledge.problems import KnowledgeError, Problem
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "PartialDate",
     "Precision",
     "Problem",
+    "display_path",
     "find_files",
     "load_base",
 ]

@@ -28,6 +28,8 @@ class KnowledgeBase:
     locations: dict[str, Location] = field(default_factory=dict)
     """Keyed "kind:id", e.g. "fact:jan1-released"."""
     files: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
+    """File (as in `files`) → SHA-256 of the bytes it was loaded from."""
 
     def counts(self) -> dict[str, int]:
         """How many of each kind of entry; shown by `check` and `/about`."""

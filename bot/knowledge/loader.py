@@ -37,11 +37,12 @@ def load_base(path: Path | str | None = None) -> KnowledgeBase:
     files, problems = find_files(root)
     base = KnowledgeBase()
     for file in files:
-        display = _display(file, root)
+        display = display_path(file, root)
         parsed = read_yaml(file, display)
         problems.extend(parsed.problems)
         if parsed.data is not None:
             base.files.append(display)
+            base.digests[display] = parsed.digest
             problems.extend(_collect(parsed, base))
     if not problems:
         problems.extend(cross_check(base))
@@ -63,7 +64,7 @@ def find_files(root: Path) -> tuple[list[Path], list[Problem]]:
     return files, []
 
 
-def _display(file: Path, root: Path) -> str:
+def display_path(file: Path, root: Path) -> str:
     """The path as an editor recognises it: relative to the knowledge directory's parent."""
     try:
         return str(file.relative_to(root.parent))
@@ -242,4 +243,12 @@ def _type_name(value: object) -> str:
     }.get(type(value), type(value).__name__)
 
 
-__all__ = ["DEFAULT_PATH", "KnowledgeBase", "KnowledgeError", "Problem", "find_files", "load_base"]
+__all__ = [
+    "DEFAULT_PATH",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "Problem",
+    "display_path",
+    "find_files",
+    "load_base",
+]

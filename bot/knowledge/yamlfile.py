@@ -7,6 +7,7 @@ duplicate keys and runaway nesting are reported, and every error names a line.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ class ParsedFile:
     data: Any
     root: yaml.Node | None
     problems: list[Problem] = field(default_factory=list)
+    digest: str = ""
+    """SHA-256 of the bytes read: what the data was parsed from (the engine cache keys on it)."""
 
     def line_of(self, *keys: str | int) -> int | None:
         """1-based line of the deepest node reachable along `keys` (mapping keys and list indices)."""
@@ -89,6 +92,7 @@ def read_yaml(path: Path, display: str) -> ParsedFile:
         raw = path.read_bytes()
     except OSError as exc:
         return fail(f"cannot read the file: {exc.strerror or exc}")
+    result.digest = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
