@@ -61,3 +61,21 @@ def test_a_date_the_timeline_lacks_is_declined(engine: Engine, question: str) ->
 def test_only_questions_about_a_date_itself_go_to_the_timeline(engine: Engine, question: str) -> None:
     analysis = engine.index.lexicon.analyse(question, known_terms=engine.index.known_terms)
     assert date_query(analysis) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what happened on date1",  # typed, not made by the date reader: no crash, no date
+        "date9 happened",
+        "what happened after christmas?",  # another date than the one named
+        "que paso despues del 16 de diciembre",
+        "what happened before 16 december",
+        "what will happen on 1 january?",  # a prediction
+        "why did things happen on 16 december",  # not a list of events
+        "what happened on 16 december and in january",  # two dates at once
+    ],
+)
+def test_what_the_timeline_does_not_answer(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert not (answer.entry_id or "").startswith("event:"), answer.text

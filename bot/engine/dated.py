@@ -3,16 +3,20 @@ from the timeline, with the events' own sources, rather than by matching Q&A phr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.engine.answer import Answer, Citation
 from bot.engine.compose import citations_for, fact_use, source_line
 from bot.engine.lexicon import Analysis, is_month_token
 from bot.knowledge.base import KnowledgeBase
-from bot.knowledge.model import Event
+from bot.knowledge.model import Event, Intent
 
 ABOUT_A_DATE = frozenset({"happen", "event"})
 """Terms that, beside a date and nothing else, ask for whatever happened then."""
+_RELATIVE_TO_A_DATE = re.compile(
+    r"\b(?:before|after|since|until|till|by|prior to|around|antes|despues|desde|hasta|luego)\b"
+)
 MAX_EVENTS = 4
 """More than this many events is a timeline, not an answer: /timeline pages them."""
 CONFIDENCE = 0.9
@@ -40,12 +44,22 @@ class DateQuery:
 
 
 def date_query(analysis: Analysis) -> DateQuery | None:
-    """The date, when the question asks only what happened then; else None."""
+    """The date, when the question asks only what happened on it; else None (the matcher decides).
+
+    Not for "what happened *after* Christmas" (another date), "what will happen" (a prediction),
+    "why…"/"where…" (not a list of events), or two dates at once.
+    """
     months = {t for t in analysis.terms if is_month_token(t)}
     rest = set(analysis.terms) - analysis.days - analysis.years - months
     if rest - ABOUT_A_DATE or not (analysis.days or months or analysis.years):
         return None
     if not rest and not (analysis.days or months):  # "2024?" alone is too vague to be a question
+        return None
+    if analysis.intent not in (None, Intent.THING) or analysis.future or analysis.opinion:
+        return None
+    if _RELATIVE_TO_A_DATE.search(analysis.normalized):
+        return None
+    if len(analysis.days) + len(months) > 1 or len(analysis.years) > 1:
         return None
     return DateQuery(
         days=frozenset((int(t[4:6]), int(t[6:8])) for t in analysis.days),

@@ -19,6 +19,8 @@ KEY_SHARE = 0.5
 """A term in at least this share of an entry's phrasings is one of its key terms."""
 COMMON_TERM_SHARE = 0.75
 """A term in more than this share of all entries is never a key term."""
+MIN_ENTRIES_FOR_COMMON = 8
+"""Below this many entries, "most entries" says nothing: every term is in most of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,11 @@ class Index:
         self.unknown_weight = math.log(1 + n)
         """The rarest known word's weight; an unseen word weighs a share of it (matcher.UNKNOWN_WEIGHT)."""
         # a word in most entries ("venezuela") says nothing about what any one of them is about
-        common = {t for t, ids in self.postings.items() if len(ids) > COMMON_TERM_SHARE * n}
+        common = (
+            {t for t, ids in self.postings.items() if len(ids) > COMMON_TERM_SHARE * n}
+            if n >= MIN_ENTRIES_FOR_COMMON
+            else set()
+        )
         for entry in self.entries:
             if common & entry.key_terms.keys():
                 object.__setattr__(

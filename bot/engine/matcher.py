@@ -54,7 +54,8 @@ EXACT_PHRASING = 0.85
 """A best-phrasing overlap at least this high means the question is one of the entry's phrasings."""
 KEY_TERM_PENALTY = 0.7
 FOCUSED_INTENTS = frozenset({Intent.COUNT, Intent.DATE, Intent.DURATION, Intent.THING, None})
-"""Questions whose answer is a figure or a date: what is counted or dated must match exactly."""
+"""Questions whose answer is a figure, a date or a thing named: what is counted, dated or named
+must match exactly. "Who" and "why" questions are less strict (their answers name their sources)."""
 """How much an entry loses when the question lacks all of its key terms."""
 MISMATCH_FACTOR = 0.3
 """Applied for each year, day, figure or name in the question that the entry does not know."""
@@ -247,7 +248,7 @@ class Matcher:
         """
         if not entry.key_terms:
             return 1.0
-        # the thing counted or dated must be the entry's; for "who"/"what" questions it matters less
+        # the thing counted, dated or named must be the entry's; for "who"/"why" questions it matters less
         penalty = KEY_TERM_PENALTY if intent in FOCUSED_INTENTS else KEY_TERM_PENALTY / 2
         total = missing = 0.0
         for term, share in entry.key_terms.items():
