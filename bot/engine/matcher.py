@@ -193,10 +193,10 @@ class Matcher:
         """The entry's score; None as soon as it cannot beat `floor` (the worst of those kept)."""
         q, total = asked.q, asked.total
         # weight each phrasing shares with the question, through the entry's term → phrasings map
-        shared = [0.0] * len(entry.phrasings)
+        shared: dict[int, float] = {}
         for term, w in asked.weights.items():
             for i in entry.term_phrasings.get(term, ()):
-                shared[i] += w
+                shared[i] = shared.get(i, 0.0) + w
         intent = max(asked.fits[i] for i in entry.intents)
         # the words of "why is the US striking…" match "what did the US strike" less well than the
         # words of a phrasing that asks what the question asks
@@ -206,13 +206,13 @@ class Matcher:
             else {}
         )
         best_dice, best_text = 0.0, entry.qa.question
-        for p, common in zip(entry.phrasings, shared, strict=True):
-            if common:
-                dice = 2 * common / (total + p.weight)
-                if p.intent is not None and scale:
-                    dice *= scale[p.intent]
-                if dice > best_dice:
-                    best_dice, best_text = dice, p.text
+        for i in sorted(shared):  # only the phrasings that share a word, in order (ties: the first)
+            p = entry.phrasings[i]
+            dice = 2 * shared[i] / (total + p.weight)
+            if p.intent is not None and scale:
+                dice *= scale[p.intent]
+            if dice > best_dice:
+                best_dice, best_text = dice, p.text
         # the rest can only lower the score: with a perfect ratio, consistency and focus, could it
         # still make the list? (a "who says" question may raise the intent to 1.0 below)
         reach = 1.0 if q.intent == Intent.PERSON else intent
