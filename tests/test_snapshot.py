@@ -114,6 +114,24 @@ def test_a_save_during_the_load_never_mixes_contents(tmp_path: Path, monkeypatch
     assert "At least 5" in load_engine(kb, cache_dir=cache).answer("How many things happened?").text
 
 
+def test_a_save_between_the_lookup_and_the_load_is_keyed_by_what_was_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb, cache = write_base(tmp_path / "kb"), tmp_path / "cache"
+    real_key = snapshot.snapshot_key
+
+    def key_then_save(root: Path) -> str | None:
+        key = real_key(root)
+        set_count(kb, 7)  # saved after the lookup, before the loader reads the files
+        return key
+
+    monkeypatch.setattr(snapshot, "snapshot_key", key_then_save)
+    assert "At least 7" in load_engine(kb, cache_dir=cache).answer("How many things happened?").text
+    monkeypatch.setattr(snapshot, "snapshot_key", real_key)
+    set_count(kb, 5)  # the content the lookup saw: no snapshot may hold the 7 for it
+    assert "At least 5" in load_engine(kb, cache_dir=cache).answer("How many things happened?").text
+
+
 @pytest.mark.parametrize(
     "damage",
     [
