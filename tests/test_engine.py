@@ -91,11 +91,14 @@ def test_answer_cites_sources_with_chain_and_date(engine: Engine) -> None:
         "exactly how many of the people killed in the us boat strikes were fishermen",  # only a part
         "cuantos de los muertos en los ataques eran pescadores",
         "who was venezuela's president before maduro",  # someone other than the one named
+        "Did Cuba release 87 prisoners?",  # a claim about another country is another story
+        "Did the UN confirm the releases?",  # and so is one about a name the story never mentions
         "maduro vote %",  # a share the base does not give
         "como se llaman los presos liberados",  # their names, not what anyone was called
         "who confirmed that?",  # each question is read on its own: "that" is unknown
         "How many more prisoners did the government claim than Foro Penal confirmed?",  # arithmetic
         "how many of the 99 could not be confirmed",  # the rest of a figure: a subtraction
+        "How many of the 28 people who died in the protests were killed by the police?",  # a part of 28
         "what's the gap between the government's christmas number and foro penal's",
         "was trump right to blockade the tankers?",  # a judgement
         "quien gobernaba antes de maduro",
@@ -163,6 +166,8 @@ def test_the_part_a_question_counts(question: str, part: str | None) -> None:
         ("were 150 people killed in the protests?", "28 people"),
         ("I heard 78 were freed from Tocoron, right?", "at least 87"),
         ("foro penal confirmed 69 of the 99, correct?", "only 61"),
+        ("Was the protest death toll 28 or 38?", "28 people"),  # the entry that knows one figure
+        ("did the government say it freed 99 or 90 prisoners at christmas?", "99"),
     ],
 )
 def test_a_wrong_claim_gets_the_sourced_figure(engine: Engine, claim: str, correction: str) -> None:
@@ -203,6 +208,7 @@ def test_closest_is_reported_even_when_declining(engine: Engine) -> None:
         ("heldout5_questions.yaml", 0.84),
         ("heldout6_questions.yaml", 0.86),
         ("heldout8_questions.yaml", 0.87),
+        ("heldout9_questions.yaml", 0.83),
     ],
 )
 def test_project_question_sets_never_get_a_wrong_figure(engine: Engine, name: str, floor: float) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.engine.answer import Answer, Citation, FactUse, Suggestion
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, TEMPLATE_REF, Attribution, Fact
@@ -120,4 +122,26 @@ def decline(question: str, scope: str, confidence: float, suggestions: tuple[Sug
         text += "\nDid you mean: " + " · ".join(s.question for s in suggestions) + "?"
     return Answer(
         question=question, answered=False, text=text, confidence=confidence, suggestions=suggestions
+    )
+
+
+def combine(question: str, answers: list[Answer]) -> Answer:
+    """One answer to a question in parts ("how many died and how many were detained?"): each part's
+    text, then every source once. One entry answering both parts gives its answer once."""
+    unique = list({a.entry_id: a for a in answers}.values())
+    if len(unique) == 1:
+        return replace(unique[0], question=question)
+    bodies = [a.text.rsplit("\nSource", 1)[0] for a in unique]  # each without its own source line
+    citations = tuple(dict.fromkeys(c for a in unique for c in a.citations))
+    facts = tuple({f.id: f for a in unique for f in a.facts}.values())
+    return Answer(
+        question=question,
+        answered=True,
+        text="\n".join([*bodies, source_line(citations)]).strip(),
+        confidence=min(a.confidence for a in unique),
+        entry_id=unique[0].entry_id,
+        entry_question=" / ".join(a.entry_question or "" for a in unique),
+        facts=facts,
+        citations=citations,
+        low_confidence=any(a.low_confidence for a in unique),
     )

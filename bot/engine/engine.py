@@ -8,11 +8,12 @@ from dataclasses import replace
 from rapidfuzz import fuzz, process
 
 from bot.engine.answer import Answer, Suggestion
-from bot.engine.compose import decline, entry_answer
+from bot.engine.compose import combine, decline, entry_answer
 from bot.engine.dated import date_query, events_answer
 from bot.engine.index import Index
 from bot.engine.lexicon import Analysis
 from bot.engine.matcher import ANSWER_THRESHOLD, CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
+from bot.engine.parts import split_parts
 from bot.knowledge.base import KnowledgeBase
 from bot.text import MAX_QUESTION_CHARS, fold
 
@@ -35,8 +36,24 @@ class Engine:
         self.scope = stories[0].scope or stories[0].title if stories else "this story"
 
     def answer(self, question: str) -> Answer:
-        """Answer a question as typed, or decline honestly. Never raises on any input."""
+        """Answer a question as typed, or decline honestly. Never raises on any input.
+
+        "How many died and how many were detained?" is two questions: both are answered, or, if
+        either cannot be, the whole is declined (half an answer reads like a whole one).
+        """
         question = question[: MAX_QUESTION_CHARS * 4]
+        parts = split_parts(question)
+        if parts is None:
+            return self._answer_one(question)
+        answers = [self._answer_one(part) for part in parts]
+        if all(a.answered for a in answers):
+            return combine(question, answers)
+        suggestions = tuple(s for a in answers for s in (a.suggestions if not a.answered else ()))
+        return decline(
+            question, self.scope, min(a.confidence for a in answers), suggestions[:MAX_SUGGESTIONS]
+        )
+
+    def _answer_one(self, question: str) -> Answer:
         analysis = self.index.lexicon.analyse(question, known_terms=self.index.known_terms)
         query = date_query(analysis)
         if query is not None and (dated := events_answer(question, query, self.base)) is not None:

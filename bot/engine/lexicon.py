@@ -168,6 +168,8 @@ _CHECKING = re.compile(
     r"\b(right|correct|true|yeah|yes|no|isnt it|wasnt it|is that (so|it)|am i (wrong|misremembering)|"
     r"i (heard|read|thought|think)|or was it|wasnt it|werent there|verdad|cierto|no es asi)\s*$|"
     r"^(wasnt|werent|isnt|didnt|i heard|i read|i thought)\b|\bor am i\b|\bis that (right|true|correct)\b"
+    # "so 2,400 people died in the protests?": a statement put as a question
+    r"|^so\b(?!.*\b(how|what|whats|when|where|who|whom|whose|why|which)\b)"
 )
 
 
@@ -181,6 +183,10 @@ _SUBSET = re.compile(
     r"\b(?:how many|cuant[oa]s)\s+(?:of|de)\s+(?:\w+\s+){1,8}?(?:were|was|are|is|eran|son|fueron)\s+(\w+)"
 )
 # irregular ones; "-ed" is caught by its ending ("-en" is not: "fishermen", "women", "children")
+# "how many of the 28 who died…": the figure the question quotes is the whole it asks a part of
+_WHOLE = re.compile(
+    r"\b(?:how many|cuant[oa]s)\s+(?:of|de)\s+(?:the |those |these |los |las |esos |esas )?(\d+)\b"
+)
 _PARTICIPLES = frozenset(
     "held shot hurt kept let put seen found sent brought caught left lost taken given beaten driven "
     "stolen chosen hidden broken spoken written fallen forgotten proven thrown known shown".split()
@@ -309,6 +315,8 @@ class Analysis:
     ("the 2024 election")."""
     speakers: frozenset[str] = frozenset()
     """Terms naming who the question asks to have said something ("what did Maduro say…")."""
+    whole: str | None = None
+    """The figure a "how many of the 28…" question quotes as the whole it asks a part of."""
     relative_to: frozenset[str] = frozenset()
     """Terms a "who" question places its answer relative to ("president *before Maduro*"): the
     person asked for is someone else."""
@@ -325,6 +333,7 @@ class _Signals(TypedDict, total=False):
     counted_all: frozenset[str]
     when_years: frozenset[str]
     relative_to: frozenset[str]
+    whole: str | None
 
 
 class Lexicon:
@@ -512,6 +521,7 @@ class Lexicon:
             "speakers": self._speakers(norm),
             "counted": self._counted(norm, first_only=True),
             "when_years": frozenset(m.group(1) for m in _WHEN_YEAR.finditer(norm)),
+            "whole": m.group(1) if (m := _WHOLE.search(norm)) else None,
             "relative_to": (
                 frozenset(self.term(m.group(1)) for m in _RELATIVE.finditer(norm))
                 if _WHO_HELD.match(norm)

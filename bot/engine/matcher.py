@@ -143,7 +143,7 @@ class Matcher:
         # A figure or date the base never mentions is judged by `_consistency`, not counted as a topic word.
         months = frozenset(t for t in q.terms if is_month_token(t))
         figures = q.numbers | q.years | q.days | months
-        # in the question's order, not a set's: the same question scores the same in every process
+        # in the question's order, not a set's: the same question scores the same in every process.
         terms = [t for t in dict.fromkeys(q.terms) if t in idx.weights or t not in figures]
         weights = {t: idx.weights.get(t, idx.unknown_weight * UNKNOWN_WEIGHT) for t in terms}
         credit = COUNT_ANSWER_TERM_CREDIT if q.intent == Intent.COUNT else ANSWER_TERM_CREDIT
@@ -276,9 +276,19 @@ class Matcher:
             if (year, day) not in entry.full_dates:
                 factor *= mismatch  # "New Year's Day 2025" is not 1 January 2026
         if q.numbers - entry.numbers:
-            factor *= CHECKED_CLAIM_FACTOR if q.checking or q.intent == Intent.YESNO else MISMATCH_FACTOR
-        if any(t not in entry.question_terms and t not in entry.answer_terms for t in asked.named):
-            factor *= MISMATCH_FACTOR
+            if not (q.checking or q.intent == Intent.YESNO):
+                factor *= MISMATCH_FACTOR
+            elif not q.numbers & entry.numbers:
+                # "78 or 87?": the entry that knows one of the figures is the one being checked
+                factor *= CHECKED_CLAIM_FACTOR
+        missing = [t for t in asked.named if t not in entry.question_terms and t not in entry.answer_terms]
+        if missing:
+            # "Was it Foro Penal that confirmed the 87?": in a claim, a known actor of the story in the
+            # wrong role is the claim, which the answer corrects. A place (Cuba) or a name the story
+            # never mentions (the UN) still means another story.
+            claim = q.checking or q.intent == Intent.YESNO
+            actors = all(t in self.index.entity_terms and t not in self.index.place_terms for t in missing)
+            factor *= CHECKED_CLAIM_FACTOR if claim and actors else MISMATCH_FACTOR
         if q.when_years - entry.event_years:
             factor *= mismatch  # "released in 2024": the entry's events are not of 2024
         if q.counted and entry.counted and not q.counted & (entry.counted | ANY_COUNTED):
@@ -286,6 +296,8 @@ class Matcher:
         speakers = q.speakers & self.index.entity_terms
         if speakers and not speakers & entry.claimants:
             factor *= MISMATCH_FACTOR  # "what did Maduro say…": only an entry Maduro is a source of
+        if q.whole is not None and q.whole in entry.numbers and not entry.numbers - {q.whole}:
+            factor *= MISMATCH_FACTOR  # "how many of the 28 were killed by police": only the 28 known
         if q.future or q.opinion:
             factor *= MISMATCH_FACTOR  # reported facts say what happened, never what will or should
         if q.intent == Intent.PERSON and q.relative_to & self.index.entity_terms:
