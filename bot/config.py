@@ -20,7 +20,7 @@ from typing import Final, TypeVar
 from dotenv import dotenv_values, load_dotenv
 
 from bot.questionlog import DEFAULT_DB_PATH, QuestionLog
-from bot.snapshot import cache_dir_from_env
+from bot.snapshot import OFF_VALUES, cache_dir_from_env
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,6 @@ _TOKEN_SHAPE: Final = re.compile(r"^[A-Za-z0-9_-]{18,}\.[A-Za-z0-9_-]{5,}\.[A-Za
 _LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off", ""})
-_OFF: Final = frozenset({"off", "none", "no", "false", "0"})
 _DEFAULT_RETENTION: Final[int | None] = 90
 
 
@@ -157,7 +156,7 @@ class Settings:
             answer_channel_ids=_parse(env, "FACTBOT_ANSWER_CHANNEL_IDS", _snowflakes, frozenset()),
             message_content=_parse(env, "FACTBOT_MESSAGE_CONTENT", _bool, False),
             knowledge_path=Path(knowledge_raw).expanduser() if knowledge_raw else None,
-            db_path=None if db_raw.lower() in _OFF - {""} else Path(db_raw or DEFAULT_DB_PATH).expanduser(),
+            db_path=None if db_raw.lower() in OFF_VALUES else Path(db_raw or DEFAULT_DB_PATH).expanduser(),
             log_salt=get("FACTBOT_LOG_SALT") or None,
             retention_days=_parse(env, "FACTBOT_RETENTION_DAYS", _retention, _DEFAULT_RETENTION),
             log_level=level,
@@ -276,7 +275,7 @@ def _retention(raw: str) -> int | None:
 
 
 def _cooldown(raw: str) -> Cooldown:
-    if raw.lower() in _OFF:
+    if raw.lower() in OFF_VALUES:
         return Cooldown(0, 0.0)
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*", raw)
     if not match or int(match.group(1)) < 1 or float(match.group(2)) <= 0:

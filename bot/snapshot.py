@@ -42,6 +42,7 @@ STALE_TMP_SECONDS: Final = 3600
 KEEP: Final = 4
 """Snapshots kept per directory (most recently used first): a few bases can take turns."""
 OFF_VALUES: Final = frozenset({"off", "none", "no", "false", "0"})
+"""What turns an optional setting off (FACTBOT_CACHE_DIR, FACTBOT_DB_PATH, FACTBOT_COOLDOWN)."""
 _LIBRARIES: Final = ("pydantic", "pydantic-core", "rapidfuzz", "snowballstemmer", "PyStemmer", "PyYAML")
 _PACKAGE: Final = Path(__file__).resolve().parent
 

@@ -20,6 +20,7 @@ from discord import app_commands
 
 from bot.engine import Answer
 from bot.engine.answer import Suggestion
+from bot.engine.compose import without_sources
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Event, Story
 from bot.questionlog import LogStats
@@ -70,7 +71,6 @@ APOLOGY: Final = (
     "Sorry, something went wrong on my side while handling that. It has been logged; please try again."
 )
 
-_SOURCE_LINE = re.compile(r"^Sources?: ")
 _DID_YOU_MEAN = re.compile(r"^Did you mean: ")
 _SPACES = re.compile(r"\s+")
 _UNESCAPE = re.compile(r"\\([\\*_`~|>#\[\]()-])")
@@ -192,9 +192,7 @@ def as_of_text(story: Story | None) -> str:
 
 def answer_body(answer: Answer) -> str:
     """The answer's text without its sources line (shown as a field) and "did you mean" (buttons)."""
-    lines = [
-        ln for ln in answer.text.splitlines() if not _SOURCE_LINE.match(ln) and not _DID_YOU_MEAN.match(ln)
-    ]
+    lines = [ln for ln in without_sources(answer.text).splitlines() if not _DID_YOU_MEAN.match(ln)]
     return "\n".join(lines).strip()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from bot.engine.answer import Answer, Citation, FactUse, Suggestion
@@ -83,6 +84,15 @@ def disagreements(fact_ids: list[str], base: KnowledgeBase) -> list[str]:
     return lines
 
 
+SOURCE_LINE = re.compile(r"^Sources?: ")
+"""How the line `source_line` writes begins: front ends that show sources apart drop it."""
+
+
+def without_sources(text: str) -> str:
+    """An answer's text without its sources line."""
+    return "\n".join(ln for ln in text.splitlines() if not SOURCE_LINE.match(ln)).strip()
+
+
 def source_line(citations: tuple[Citation, ...]) -> str:
     """'Source: Foro Penal (human-rights group), via AFP → TASR, 1 January 2026.'"""
     if not citations:
@@ -131,7 +141,7 @@ def combine(question: str, answers: list[Answer]) -> Answer:
     unique = list({a.entry_id: a for a in answers}.values())
     if len(unique) == 1:
         return replace(unique[0], question=question)
-    bodies = [a.text.rsplit("\nSource", 1)[0] for a in unique]  # each without its own source line
+    bodies = [without_sources(a.text) for a in unique]
     citations = tuple(dict.fromkeys(c for a in unique for c in a.citations))
     facts = tuple({f.id: f for a in unique for f in a.facts}.values())
     return Answer(

@@ -125,6 +125,9 @@ class _Asked:
     months: frozenset[str]
     named: frozenset[str]
     """Names of people, places and groups the question mentions."""
+    claim: bool
+    """The question checks a claim ("28 or 38?", "was it Foro Penal…?"): its figures and actors
+    may be the claim, which the answer corrects."""
     fits: dict[Intent, float]
     """How well an entry or phrasing of each intent answers the question's intent."""
 
@@ -172,6 +175,7 @@ class Matcher:
             " ".join(sorted(weights)),
             months,
             frozenset(t for t in q.terms if t in idx.entity_terms or t in q.proper),
+            q.checking or q.intent == Intent.YESNO,
             {i: intent_factor(q.intent, i) for i in Intent},
         )
         best: list[Scored] = []
@@ -276,7 +280,7 @@ class Matcher:
             if (year, day) not in entry.full_dates:
                 factor *= mismatch  # "New Year's Day 2025" is not 1 January 2026
         if q.numbers - entry.numbers:
-            if not (q.checking or q.intent == Intent.YESNO):
+            if not asked.claim:
                 factor *= MISMATCH_FACTOR
             elif not q.numbers & entry.numbers:
                 # "78 or 87?": the entry that knows one of the figures is the one being checked
@@ -286,9 +290,8 @@ class Matcher:
             # "Was it Foro Penal that confirmed the 87?": in a claim, a known actor of the story in the
             # wrong role is the claim, which the answer corrects. A place (Cuba) or a name the story
             # never mentions (the UN) still means another story.
-            claim = q.checking or q.intent == Intent.YESNO
             actors = all(t in self.index.entity_terms and t not in self.index.place_terms for t in missing)
-            factor *= CHECKED_CLAIM_FACTOR if claim and actors else MISMATCH_FACTOR
+            factor *= CHECKED_CLAIM_FACTOR if asked.claim and actors else MISMATCH_FACTOR
         if q.when_years - entry.event_years:
             factor *= mismatch  # "released in 2024": the entry's events are not of 2024
         if q.counted and entry.counted and not q.counted & (entry.counted | ANY_COUNTED):
