@@ -11,70 +11,23 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TypedDict, cast
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from bot.engine.language import merged_map, merged_words
 from bot.knowledge.model import Intent
 from bot.text import normalize, stem
 
-# Function words in English and Spanish, plus chat filler. They carry no topic; intent words
-# are read before these are dropped.
-STOPWORDS = frozenset(
-    """
-    a an the and or but if then so of to in on at by for with from into onto about as than
-    is are was were be been being am do does did done doing have has had having will would
-    shall should can could may might must it its this that these those there here they them
-    their theirs he him his she her hers we us our you your yours i me my mine what which who
-    whom whose when where why how many much any some all each every other such only own same
-    too very just also still again ever yet up down out over under off per via vs
-    tell know please pls plz hey hi hello bot thanks thank ok okay lol guys anyone someone
-    like really actually exactly get got say said says article date number numbers anti
-    figure figures count tally total numero cifra
-    quick question q yo factbot dude bro btw just wondering curious wanna want need help
-    mentioned story news info information details thing things stuff something
-    during after before while within among between against towards toward across through
-    misremembering remember recall wrong sure exactly roughly approximately around about
-    heard hear read correct true right yeah yes isnt wasnt werent didnt doesnt dont
-    made make makes carried carry carries list everything else besides
-    least fewer less more over under only according accordingly
-    originally initially basically personally independently ever wait
-    im ive youre theyre thats idea trying try bunch loads lots lot today reading
-    el la los las un una unos unas de del al y o en por para con sin que cual cuales quien
-    quienes como cuando donde cuanto cuantos cuanta cuantas es son fue fueron ser estar esta
-    estan hay se su sus lo le les me mi mis tu tus nos hubo tras segun dijo dice esa ese eso
-    durante hasta desde entre sobre contra hacia ante bajo muy mas ya tambien pero si ni este
-    estos estas han ha habia fue era eran sido al ahora aun todavia pudo puede pueden pudieron podria
-    oye hola ey porfa mira bueno entonces queda despues antes luego
-    """.split()
-)
-
-# How people spell things in chat. Applied before anything else, so "wat" asks "what".
-CHAT_SPEAK = {
-    "mny": "many", "mnay": "many", "stil": "still", "wich": "which", "whitch": "which", "wher": "where",
-    "becuase": "because", "hw": "how", "whos": "who is", "whats": "what is", "wheres": "where is",
-    "wat": "what", "wot": "what", "wht": "what", "wen": "when", "whn": "when",
-    "r": "are", "u": "you", "ur": "your", "teh": "the", "da": "the", "abt": "about", "bc": "because",
-    "cuz": "because", "coz": "because", "b4": "before", "govt": "government", "gov": "government",
-    "prez": "president", "pres": "president", "ppl": "people", "thx": "thanks", "pls": "please",
-    "xq": "por que", "pq": "por que", "q": "que", "k": "que",
-}  # fmt: skip
-
-MONTHS = {
-    "january": 1, "jan": 1, "enero": 1,
-    "february": 2, "feb": 2, "febrero": 2,
-    "march": 3, "marzo": 3,
-    "april": 4, "apr": 4, "abril": 4,
-    "may": 5, "mayo": 5,
-    "june": 6, "jun": 6, "junio": 6,
-    "july": 7, "jul": 7, "julio": 7,
-    "august": 8, "aug": 8, "agosto": 8,
-    "september": 9, "sep": 9, "sept": 9, "septiembre": 9, "setiembre": 9,
-    "october": 10, "oct": 10, "octubre": 10,
-    "november": 11, "nov": 11, "noviembre": 11,
-    "december": 12, "dec": 12, "diciembre": 12,
-}  # fmt: skip
+# The language's own words come from data (`bot/engine/lang/*.yaml`), the same for every base.
+STOPWORDS = merged_words("function_words")
+"""Function words: they carry no topic. Intent words are read before these are dropped."""
+CHATTER = merged_words("chatter")
+"""Talk around a question ("lmao", "ngl", "asking for a friend"): neutral, never a topic."""
+CHAT_SPEAK = cast(dict[str, str], merged_map("chat"))
+"""How people spell things in chat. Applied before anything else, so "wat" asks "what"."""
+MONTHS = cast(dict[str, int], merged_map("months"))
 MONTH_TOKEN = {n: f"month{n:02d}" for n in range(1, 13)}
 
 _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
@@ -85,14 +38,7 @@ _ISO_DAY = re.compile(r"\b(\d{4}) (\d{1,2}) (\d{1,2})\b")
 _MONTH_WORD = re.compile(rf"\b({_MONTH_ALT})\b")
 _ANY_DATE = re.compile(rf"\b({_MONTH_ALT})\b|\b\d{{4}} \d{{1,2}} \d{{1,2}}\b")
 _YEAR_AHEAD = re.compile(r" (?:19|20)\d\d\b")
-_UNITS = "first second third fourth fifth sixth seventh eighth ninth".split()
-ORDINALS = {
-    **{w: i for i, w in enumerate(_UNITS, 1)},
-    **{w: i for i, w in enumerate("tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth "
-                                  "seventeenth eighteenth nineteenth twentieth".split(), 10)},
-    **{f"twenty {w}": 20 + i for i, w in enumerate(_UNITS, 1)},
-    "thirtieth": 30, "thirty first": 31, "primero": 1, "primer": 1,
-}  # fmt: skip
+ORDINALS = cast(dict[str, int], merged_map("ordinals"))
 """Day ordinals in words, read as numbers next to a month ("the first of january" → 1 january)."""
 _ORDINAL_ALT = "|".join(sorted(ORDINALS, key=len, reverse=True))
 _ORDINAL_WORD = re.compile(rf"\b(?:{_ORDINAL_ALT})\b")
@@ -552,7 +498,7 @@ class Lexicon:
         return frozenset(t for span in spans for t, _ in self.substitute([stem(w) for w in span.split()]))
 
 
-QUESTION_WORDS = ("what", "where", "when", "which", "who", "whose", "why", "how", "donde", "cuando", "quien")
+QUESTION_WORDS = tuple(sorted(merged_words("question_words")))
 
 
 _NEAR_QUESTION_WORDS = frozenset({"whole", "whet", "whey", "whit", "wham", "whim", "whip", "whiz", "quiet"})

@@ -1,0 +1,107 @@
+"""The words of each language the engine reads, as data (`bot/engine/lang/*.yaml`).
+
+Function words, chat spellings, chatter, months, ordinals, question words and place names belong
+to a language, not to a story: every knowledge base is read with the same files. Story words
+(synonyms) live in the base's own `vocabulary.yaml`. How common a word is in the language at large
+comes from `wordfreq`, so that "neighbour" or "lmao" in a question is read as talk around it, not
+as a topic the base lacks.
+"""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LANG_DIR = Path(__file__).parent / "lang"
+LANGUAGES = ("en", "es")
+"""The languages the engine reads, each with a data file."""
+
+
+class LanguageData(BaseModel):
+    """One language's words, as `lang/<code>.yaml` holds them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    language: str
+    function_words: list[str]
+    chat: dict[str, str] = Field(default_factory=dict)
+    chatter: list[str] = Field(default_factory=list)
+    months: dict[str, int] = Field(default_factory=dict)
+    ordinals: dict[str, int] = Field(default_factory=dict)
+    question_words: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)
+
+    @field_validator("function_words", "chatter", "question_words", "places")
+    @classmethod
+    def _plain_words(cls, words: list[str]) -> list[str]:
+        bad = [w for w in words if not w or w != w.strip().casefold() or " " in w]
+        if bad:
+            raise ValueError(f"words must be lower case, single and unaccented as typed: {bad[:5]}")
+        return words
+
+    @field_validator("months")
+    @classmethod
+    def _month_numbers(cls, months: dict[str, int]) -> dict[str, int]:
+        bad = [m for m, n in months.items() if not 1 <= n <= 12]
+        if bad:
+            raise ValueError(f"month numbers must be 1-12: {bad}")
+        return months
+
+    @field_validator("ordinals")
+    @classmethod
+    def _day_numbers(cls, ordinals: dict[str, int]) -> dict[str, int]:
+        bad = [o for o, n in ordinals.items() if not 1 <= n <= 31]
+        if bad:
+            raise ValueError(f"ordinal days must be 1-31: {bad}")
+        return ordinals
+
+
+@cache
+def language(code: str) -> LanguageData:
+    """The data of one language (raises ValueError for an unknown code or a broken file)."""
+    if code not in LANGUAGES:
+        raise ValueError(f"no language data for {code!r}; known: {', '.join(LANGUAGES)}")
+    path = LANG_DIR / f"{code}.yaml"
+    with path.open(encoding="utf-8") as fh:
+        raw = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return LanguageData.model_validate(raw)
+
+
+def all_languages() -> list[LanguageData]:
+    """Every language's data, in `LANGUAGES` order."""
+    return [language(code) for code in LANGUAGES]
+
+
+def merged_words(field: str) -> frozenset[str]:
+    """One word list of every language (`function_words`, `chatter`, `places`, …)."""
+    return frozenset(w for data in all_languages() for w in getattr(data, field))
+
+
+def merged_map(field: str) -> dict[str, object]:
+    """One mapping of every language (`chat`, `months`, `ordinals`); the first language wins a clash."""
+    out: dict[str, object] = {}
+    for data in all_languages():
+        for key, value in getattr(data, field).items():
+            out.setdefault(key, value)
+    return out
+
+
+COMMON_ZIPF = 3.0
+"""A word at least this frequent (Zipf scale: 3 = once per million words) is an ordinary word of
+the language: unknown to a base, it is talk around the question more often than its topic."""
+
+
+@lru_cache(maxsize=100_000)
+def zipf(word: str) -> float:
+    """How common a word is in English or Spanish, whichever is higher (Zipf scale, 0 = unseen)."""
+    from wordfreq import zipf_frequency  # imported here: its tables load on first use only
+
+    return max(zipf_frequency(word, code, wordlist="best") for code in LANGUAGES)
+
+
+def is_common(word: str) -> bool:
+    """An everyday word of English or Spanish (not a name, not a misspelling)."""
+    return len(word) > 1 and not word[0].isdigit() and zipf(word) >= COMMON_ZIPF
