@@ -60,6 +60,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("question", nargs="*", help="the question (quote it)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="show the signals of the top entries and why the engine answered or declined",
+    )
+    _knowledge_arg(p)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="refit the answer decision on the labelled question sets",
+        formatter_class=raw,
+        description="Fit the logistic model that turns the matcher's named signals into the probability "
+        "of being right, and its threshold, on every question set under --sets; write it to "
+        "bot/engine/calibration.json. --loso also scores each set with a model fitted on the others.",
+        epilog="Examples:\n  python -m bot calibrate\n  python -m bot calibrate --loso --dry-run\n"
+        "  python -m bot calibrate --sets tests/data --loso --extra ../shared/eval/dev_questions.yaml",
+    )
+    p.add_argument("--sets", type=Path, default=Path("tests/data"), metavar="DIR", help="labelled sets")
+    p.add_argument("--loso", action="store_true", help="report leave-one-set-out scores")
+    p.add_argument("--dry-run", action="store_true", help="do not write the calibration file")
+    p.add_argument(
+        "--extra", type=Path, nargs="*", default=[], metavar="FILE", help="sets to score, never fitted on"
+    )
     _knowledge_arg(p)
 
     p = sub.add_parser(
@@ -130,7 +153,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 1
     from bot import terminal
 
+    if args.command == "calibrate":
+        return _calibrate(engine, args)
     if args.command == "ask":
+        if args.explain:
+            from bot.explain import explain
+
+            question = " ".join(args.question) if args.question else sys.stdin.readline()
+            sys.stdout.write(explain(engine, question) + "\n")
+            return 0
         if args.question:
             return terminal.ask_lines(engine, [" ".join(args.question)], sys.stdout, as_json=args.json)
         return terminal.ask_lines(engine, sys.stdin, sys.stdout, as_json=args.json)
@@ -139,6 +170,29 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "timeline":
         return _timeline(engine.base, args)
     raise AssertionError(args.command)
+
+
+def _calibrate(engine: Engine, args: argparse.Namespace) -> int:
+    from bot import calibrate
+    from bot.engine.decision import CALIBRATION_PATH
+    from bot.evalsets import score
+
+    paths = calibrate.question_sets(args.sets)
+    if not paths:
+        print(f"No question sets under {args.sets}.", file=sys.stderr)
+        return 1
+    fitted = calibrate.fit_sets(engine, paths)
+    print(f"Fitted on {len(paths)} sets; threshold {fitted.threshold:.3f} ({fitted.target}).")
+    if args.loso:
+        for name, result in calibrate.leave_one_set_out(engine, paths).items():
+            print(f"  left out {name:<34} {result.accuracy:.3f} of {result.total}, {len(result.wrong)} wrong")
+    for extra in args.extra:
+        result = score(engine.with_calibration(fitted), extra)
+        print(f"  not fitted {extra.name:<32} {result.accuracy:.3f} of {result.total}, {len(result.wrong)} wrong")
+    if not args.dry_run:
+        CALIBRATION_PATH.write_text(json.dumps(fitted.to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"Wrote {CALIBRATION_PATH}.")
+    return 0
 
 
 def _load(path: Path | None) -> KnowledgeBase:

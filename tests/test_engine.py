@@ -14,7 +14,7 @@ from bot.engine import ANSWER_THRESHOLD, Engine
 from bot.engine.lexicon import subset_counted
 from bot.knowledge import load_base
 from tests.helpers import write_base
-from tests.questionsets import group_matches, norm, score
+from bot.evalsets import group_matches, norm, score
 
 DATA = Path(__file__).parent / "data"
 

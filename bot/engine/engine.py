@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import replace
 
@@ -12,7 +13,9 @@ from bot.engine.compose import combine, decline, entry_answer
 from bot.engine.dated import date_query, events_answer
 from bot.engine.index import Index
 from bot.engine.lexicon import Analysis
-from bot.engine.matcher import ANSWER_THRESHOLD, CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
+from bot.engine.clean import clean_discord_text
+from bot.engine.decision import Calibration, default_calibration
+from bot.engine.matcher import CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
 from bot.engine.parts import split_parts
 from bot.knowledge.base import KnowledgeBase
 from bot.text import MAX_QUESTION_CHARS, fold
@@ -23,8 +26,10 @@ MAX_SUGGESTIONS = 3
 class Engine:
     """Answers questions from one loaded knowledge base. Immutable once built; safe to share."""
 
-    def __init__(self, base: KnowledgeBase) -> None:
+    def __init__(self, base: KnowledgeBase, calibration: Calibration | None = None) -> None:
         self.base = base
+        self.calibration = calibration or default_calibration()
+        """How the matcher's signals become the probability of being right (`decision.py`)."""
         self.index = Index(base)
         self.matcher = Matcher(self.index)
         self._questions = [qa.question for qa in base.questions.values()]
@@ -41,11 +46,13 @@ class Engine:
         "How many died and how many were detained?" is two questions: both are answered, or, if
         either cannot be, the whole is declined (half an answer reads like a whole one).
         """
-        question = question[: MAX_QUESTION_CHARS * 4]
+        asked = question[: MAX_QUESTION_CHARS * 4]
+        question = clean_discord_text(asked)
         parts = split_parts(question)
         if parts is None:
-            return self._answer_one(question)
+            return replace(self._answer_one(question), question=asked)
         answers = [self._answer_one(part) for part in parts]
+        question = asked
         if all(a.answered for a in answers):
             return combine(question, answers)
         suggestions = tuple(s for a in answers for s in (a.suggestions if not a.answered else ()))
@@ -59,24 +66,48 @@ class Engine:
         if query is not None and (dated := events_answer(question, query, self.base)) is not None:
             return dated  # "what happened on 16 December?": the timeline knows
         ranked = self.matcher.rank(analysis, limit=MAX_SUGGESTIONS + 1)
-        best = ranked[0] if ranked else None
-        if best is None or best.score < ANSWER_THRESHOLD or self._refers_back(analysis):
+        # the matcher ranks; the calibrated model decides whether its best entry is right
+        judged = [(self.calibration.probability(s.signals), s) for s in ranked]
+        p, best = judged[0] if judged else (0.0, None)
+        if best is None or p < self.calibration.threshold or self._refers_back(analysis):
             suggestions = self._suggestions(ranked, skip=None)
-            return decline(question, self.scope, best.score if best else 0.0, suggestions)
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+            return decline(question, self.scope, p, suggestions)
+        runner_up = judged[1][0] if len(judged) > 1 else 0.0
         low = (
-            best.score < ANSWER_THRESHOLD + CLOSE_CALL
-            or best.score - runner_up < CLOSE_CALL
+            p < self.calibration.threshold + CLOSE_CALL
+            or runner_up > p - CLOSE_CALL
             or len(set(analysis.terms)) <= 1  # "prisoners?": an answer, and what else it could mean
         )
         suggestions = self._suggestions(ranked, skip=best.entry.qa.id)
         return replace(
             self._answers[best.entry.qa.id],
             question=question,
-            confidence=best.score,
+            confidence=p,
             suggestions=suggestions,
             low_confidence=low,
         )
+
+    def candidates(self, question: str, limit: int = MAX_SUGGESTIONS + 1) -> list[Scored]:
+        """The matcher's best entries for a question the matcher decides, with their signals; empty for
+        questions in two parts or about a date, which are answered another way (for calibration)."""
+        question = clean_discord_text(question[: MAX_QUESTION_CHARS * 4])
+        if split_parts(question) is not None:
+            return []
+        analysis = self.index.lexicon.analyse(question, known_terms=self.index.known_terms)
+        query = date_query(analysis)
+        if query is not None and events_answer(question, query, self.base) is not None:
+            return []
+        return self.matcher.rank(analysis, limit=limit)
+
+    def entry_text(self, entry_id: str) -> str:
+        """The text an entry answers with."""
+        return self._answers[entry_id].text
+
+    def with_calibration(self, calibration: Calibration) -> Engine:
+        """The same engine (same index, shared) deciding with another calibration."""
+        other = copy.copy(self)
+        other.calibration = calibration
+        return other
 
     def answer_entry(self, entry_id: str, question: str | None = None) -> Answer | None:
         """The answer of a known entry (a "did you mean" click); None if the entry is gone."""

@@ -72,6 +72,10 @@ class IndexedEntry:
     """Month tokens (`month07`) its phrasings, answer or cited facts' dates name."""
     phrasing_intents: frozenset[Intent]
     """The intents its phrasings ask, each phrasing's own."""
+    answers_figure: bool = False
+    """Its answer is a figure a source gave (it asks "how many" and cites an amount)."""
+    answers_date: bool = False
+    """Its answer is a date (it asks "when" or "since when" and cites a dated fact)."""
 
 
 class Index:
@@ -221,6 +225,8 @@ class Index:
             frozenset(event_years),
             frozenset(months | {t for t in qterms | aterms if is_month_token(t)}),
             frozenset(p.intent for p in phrasings if p.intent is not None),
+            answers_figure=intent == Intent.COUNT and bool(numbers),
+            answers_date=intent in (Intent.DATE, Intent.DURATION) and bool(years),
         )
 
     def _analyse_cached(self, text: str) -> Analysis:

@@ -27,6 +27,8 @@ class LanguageData(BaseModel):
 
     language: str
     function_words: list[str]
+    determiners: list[str] = Field(default_factory=list)
+    acronym_homographs: list[str] = Field(default_factory=list)
     chat: dict[str, str] = Field(default_factory=dict)
     chatter: list[str] = Field(default_factory=list)
     months: dict[str, int] = Field(default_factory=dict)
@@ -34,7 +36,7 @@ class LanguageData(BaseModel):
     question_words: list[str] = Field(default_factory=list)
     places: list[str] = Field(default_factory=list)
 
-    @field_validator("function_words", "chatter", "question_words", "places")
+    @field_validator("function_words", "determiners", "acronym_homographs", "chatter", "question_words", "places")
     @classmethod
     def _plain_words(cls, words: list[str]) -> list[str]:
         bad = [w for w in words if not w or w != w.strip().casefold() or " " in w]

@@ -16,7 +16,7 @@ from typing import TypedDict, cast
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from bot.engine.language import merged_map, merged_words
+from bot.engine.language import is_common, merged_map, merged_words
 from bot.knowledge.model import Intent
 from bot.text import normalize, stem
 
@@ -38,6 +38,10 @@ _ISO_DAY = re.compile(r"\b(\d{4}) (\d{1,2}) (\d{1,2})\b")
 _MONTH_WORD = re.compile(rf"\b({_MONTH_ALT})\b")
 _ANY_DATE = re.compile(rf"\b({_MONTH_ALT})\b|\b\d{{4}} \d{{1,2}} \d{{1,2}}\b")
 _YEAR_AHEAD = re.compile(r" (?:19|20)\d\d\b")
+_TIME_PREPOSITION = re.compile(r"\b(?:in|during|since|until|till|by|from|early|late|mid|of|en|desde|hasta) $")
+"""Before "may" or "march", a preposition of time makes it the month: "died in may"."""
+_LITERAL = "\x00"
+"""Marks a function word kept as itself, never read as the synonym it spells."""
 ORDINALS = cast(dict[str, int], merged_map("ordinals"))
 """Day ordinals in words, read as numbers next to a month ("the first of january" → 1 january)."""
 _ORDINAL_ALT = "|".join(sorted(ORDINALS, key=len, reverse=True))
@@ -223,7 +227,11 @@ def _month_token(m: re.Match[str]) -> str:
     # "may" is also a verb and "march" a protest: a month only before a year ("march 2024")
     # or next to a day, which the rules before this one read.
     word = m.group(1)
-    if word in {"may", "march"} and not _YEAR_AHEAD.match(m.string, m.end()):
+    if (
+        word in {"may", "march"}
+        and not _YEAR_AHEAD.match(m.string, m.end())
+        and not _TIME_PREPOSITION.search(m.string, 0, m.start())
+    ):
         return word
     return MONTH_TOKEN[MONTHS[word]]
 
@@ -263,6 +271,11 @@ class Analysis:
     """Terms naming who the question asks to have said something ("what did Maduro say…")."""
     whole: str | None = None
     """The figure a "how many of the 28…" question quotes as the whole it asks a part of."""
+    chatter: frozenset[str] = frozenset()
+    """Words of the language's chatter list ("lmao", "ngl") the base does not use: left out of `terms`."""
+    common: frozenset[str] = frozenset()
+    """Unknown terms that are everyday words of the language ("neighbour", "honestly"), not names
+    and not misspellings: weaker evidence against an entry than an unknown name."""
     relative_to: frozenset[str] = frozenset()
     """Terms a "who" question places its answer relative to ("president *before Maduro*"): the
     person asked for is someone else."""
@@ -389,8 +402,15 @@ class Lexicon:
         acronyms = _acronyms(text) if question else set()
         # stop-words stay in while phrases are read ("let go", "behind bars"), then leave
         stems = [stem(w) for w in words]
-        stop_stems = {stem(w) for w in words if w in STOPWORDS}
+        # "tell us how many died": a synonym that is also a function word ("us" → United States)
+        # is that synonym only when typed in capitals or after a determiner ("the us")
+        for i, w in enumerate(words):
+            if w in HOMOGRAPHS and (stems[i],) in self.phrases and not _names_something(words, i, text):
+                stems[i] = w + _LITERAL
+        stop_stems = {stem(w) for w in words if w in STOPWORDS} | {w + _LITERAL for w in words}
         surface = dict(zip(stems, words, strict=True))
+        chatter: set[str] = set()
+        common: set[str] = set()
         repaired_stems = {stems[i] for i in repaired}
         terms: list[str] = []
         unknown: set[str] = set()
@@ -411,11 +431,17 @@ class Lexicon:
                 days.add(term)
             elif NUMBER.match(term):
                 numbers.add(term)
-            terms.append(term)
             if known_terms is not None and term not in known_terms:
+                word = surface.get(term, "")
+                if word in CHATTER:
+                    chatter.add(term)  # "lmao", "ngl": talk around the question, neutral
+                    continue
                 unknown.add(term)
-                if surface.get(term, "") in capitalised or term in acronyms:
+                if word in capitalised or term in acronyms:
                     proper.add(term)
+                elif not replaced and not NUMBER.match(term) and not _is_date_token(term) and is_common(word):
+                    common.add(term)  # "neighbour": an everyday word the base happens not to use
+            terms.append(term)
         return Analysis(
             norm,
             detect_intent(norm) if intent else None,
@@ -426,6 +452,8 @@ class Lexicon:
             frozenset(days),
             frozenset(numbers),
             frozenset(proper),
+            chatter=frozenset(chatter),
+            common=frozenset(common),
             **(
                 self._question_signals(norm)
                 if question
@@ -579,6 +607,18 @@ def _is_transposition(a: str, b: str) -> bool:
         return False
     diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
     return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+DETERMINERS = merged_words("determiners")
+HOMOGRAPHS = merged_words("acronym_homographs")
+"""Function words spelt like an acronym ("us" and "US"): read as the acronym's synonym only when
+typed in capitals or after a determiner."""
+
+
+def _names_something(words: list[str], i: int, text: str) -> bool:
+    """Whether a function word that spells a name is that name: typed in capitals ("US"), or after
+    a determiner ("the us"), where no pronoun stands."""
+    return words[i] in _acronyms(text) or (i > 0 and words[i - 1] in DETERMINERS)
 
 
 def _acronyms(text: str) -> set[str]:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
@@ -109,8 +110,9 @@ class Scored:
     score: float
     coverage: float
     best_phrasing: str
-    parts: tuple[float, ...] = ()
-    """(dice, ratio, intent, consistency, focus): why the score is what it is, for debugging."""
+    signals: dict[str, float] = field(default_factory=dict)
+    """Why the score is what it is, each signal by name: the calibrated decision reads them, and
+    `ask --explain` shows them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +193,29 @@ class Matcher:
             best.append(scored)
             best.sort(key=lambda s: s.score, reverse=True)
             del best[limit:]
-        return best
+        return self._with_question_signals(asked, best)
+
+    def _with_question_signals(self, asked: _Asked, ranked: list[Scored]) -> list[Scored]:
+        """Add what belongs to the question as a whole, and each entry's lead over the others."""
+        q, weights, total = asked.q, asked.weights, asked.total
+        unknown = sum(w for t, w in weights.items() if t in q.unknown)
+        common = sum(w for t, w in weights.items() if t in q.common)
+        shares = {
+            # "neighbour", "honestly": everyday words the base does not use (weak evidence against)
+            "common_unknown_share": common / total,
+            # "Cuba", "pizza", "sdfgh": words neither the base nor the language explains (they decide)
+            "unknown_share": (unknown - common) / total,
+            "chatter_share": len(q.chatter) / (len(q.chatter) + len(weights)),
+            "repaired_share": sum(w for t, w in weights.items() if t in q.corrected) / total,
+            "claim": float(asked.claim),
+            "terms": float(len(weights)),
+        }
+        out = []
+        for i, s in enumerate(ranked):
+            rival = max((r.score for j, r in enumerate(ranked) if j != i), default=0.0)
+            signals = {**s.signals, **shares, "score": s.score, "lead": s.score - rival}
+            out.append(Scored(s.entry, s.score, s.coverage, s.best_phrasing, signals))
+        return out
 
     def _score(self, asked: _Asked, entry: IndexedEntry, coverage: float, floor: float) -> Scored | None:
         """The entry's score; None as soon as it cannot beat `floor` (the worst of those kept)."""
@@ -232,7 +256,8 @@ class Matcher:
         evidence = (
             W_COVERAGE * coverage + W_DICE * best_dice + W_RATIO * best_ratio
         ) * coverage**COVERAGE_GATE
-        consistency = self._consistency(asked, entry)
+        checks = self._consistency(asked, entry)
+        consistency = math.prod(checks.values())
         # a question that is nearly one of the entry's own phrasings needs no focus check
         focus = 1.0 if best_dice >= EXACT_PHRASING else self._focus(entry, asked.weights, q.intent)
         score = evidence * intent * consistency * focus
@@ -241,7 +266,14 @@ class Matcher:
             min(score, 1.0),
             coverage,
             best_text,
-            (best_dice, best_ratio, intent, consistency, focus),
+            {
+                "coverage": coverage,
+                "phrasing_overlap": best_dice,
+                "fuzzy_ratio": best_ratio,
+                "intent_fit": intent,
+                "focus": focus,
+                **{f"check_{k}": v for k, v in checks.items()},
+            },
         )
 
     def _focus(self, entry: IndexedEntry, weights: dict[str, float], intent: Intent | None) -> float:
@@ -262,47 +294,62 @@ class Matcher:
                 missing += w
         return 1.0 - penalty * (missing / total)
 
-    def _consistency(self, asked: _Asked, entry: IndexedEntry) -> float:
-        """Near zero when the question names a year, day, figure, place or name the entry does not know."""
+    def _consistency(self, asked: _Asked, entry: IndexedEntry) -> dict[str, float]:
+        """Each named check of the question against the entry: 1.0 when it holds, less when the question
+        names a year, day, figure, place or name the entry does not know. The product is the consistency."""
         q = asked.q
-        factor = 1.0
+        checks: dict[str, float] = {}
         # When the question checks a claim ("78 freed, right?"), the unknown figure is the claim:
         # the entry's own figure is the answer, so it only counts a little against it.
         mismatch = CHECKED_CLAIM_FACTOR if q.checking else MISMATCH_FACTOR
-        if q.years - entry.years:
-            factor *= mismatch
-        if q.days - entry.days:
-            factor *= mismatch
-        if asked.months - entry.months:
-            factor *= mismatch  # "freed in March": the entry's facts are of another month
+
+        def check(name: str, failed: bool, factor: float = mismatch) -> None:
+            checks[name] = factor if failed else 1.0
+
+        # A date in a question about a date, or a figure in a question about a figure, is what the
+        # question asserts: "the protests were in June?", "why did they free 80?". The entry's own
+        # date or figure corrects it. Elsewhere a date sets the scope: 2018 is another story.
+        dated = mismatch if not entry.answers_date else CHECKED_CLAIM_FACTOR
+        check("year", bool(q.years - entry.years), dated)
+        check("day", bool(q.days - entry.days), dated)
+        check("month", bool(asked.months - entry.months), dated)  # "freed in March": another month
+        full_date_wrong = False
         if len(q.years) == 1 and len(q.days) == 1 and entry.full_dates:
             (year,), (day,) = q.years, q.days
-            if (year, day) not in entry.full_dates:
-                factor *= mismatch  # "New Year's Day 2025" is not 1 January 2026
+            full_date_wrong = (year, day) not in entry.full_dates  # New Year's Day 2025 is not 2026
+        check("full_date", full_date_wrong, dated)
+        figure = 1.0
         if q.numbers - entry.numbers:
-            if not asked.claim:
-                factor *= MISMATCH_FACTOR
+            if entry.answers_figure and not q.numbers & entry.numbers:
+                figure = CHECKED_CLAIM_FACTOR  # the figure asserted is the one the entry corrects
+            elif not asked.claim:
+                figure = MISMATCH_FACTOR
             elif not q.numbers & entry.numbers:
                 # "78 or 87?": the entry that knows one of the figures is the one being checked
-                factor *= CHECKED_CLAIM_FACTOR
+                figure = CHECKED_CLAIM_FACTOR
+        checks["figure"] = figure
         missing = [t for t in asked.named if t not in entry.question_terms and t not in entry.answer_terms]
+        name = 1.0
         if missing:
             # "Was it Foro Penal that confirmed the 87?": in a claim, a known actor of the story in the
             # wrong role is the claim, which the answer corrects. A place (Cuba) or a name the story
             # never mentions (the UN) still means another story.
             actors = all(t in self.index.entity_terms and t not in self.index.place_terms for t in missing)
-            factor *= CHECKED_CLAIM_FACTOR if asked.claim and actors else MISMATCH_FACTOR
-        if q.when_years - entry.event_years:
-            factor *= mismatch  # "released in 2024": the entry's events are not of 2024
-        if q.counted and entry.counted and not q.counted & (entry.counted | ANY_COUNTED):
-            factor *= MISMATCH_FACTOR  # "how many fishermen…" is not "how many people died…"
+            name = CHECKED_CLAIM_FACTOR if asked.claim and actors else MISMATCH_FACTOR
+        checks["name"] = name
+        check("event_year", bool(q.when_years - entry.event_years))  # "released in 2024"
+        # "how many fishermen…" is not "how many people died…"
+        counted_wrong = bool(q.counted and entry.counted and not q.counted & (entry.counted | ANY_COUNTED))
+        check("counted", counted_wrong, MISMATCH_FACTOR)
         speakers = q.speakers & self.index.entity_terms
-        if speakers and not speakers & entry.claimants:
-            factor *= MISMATCH_FACTOR  # "what did Maduro say…": only an entry Maduro is a source of
-        if q.whole is not None and q.whole in entry.numbers and not entry.numbers - {q.whole}:
-            factor *= MISMATCH_FACTOR  # "how many of the 28 were killed by police": only the 28 known
-        if q.future or q.opinion:
-            factor *= MISMATCH_FACTOR  # reported facts say what happened, never what will or should
-        if q.intent == Intent.PERSON and q.relative_to & self.index.entity_terms:
-            factor *= MISMATCH_FACTOR  # "who was president before Maduro" asks for someone else
-        return factor
+        # "what did Maduro say…": only an entry Maduro is a source of
+        check("speaker", bool(speakers and not speakers & entry.claimants), MISMATCH_FACTOR)
+        # "how many of the 28 were killed by police": only the 28 known
+        whole_only = q.whole is not None and q.whole in entry.numbers and not entry.numbers - {q.whole}
+        check("part_of_whole", whole_only, MISMATCH_FACTOR)
+        # reported facts say what happened, never what will or should
+        check("prediction_or_opinion", q.future or q.opinion, MISMATCH_FACTOR)
+        # "who was president before Maduro" asks for someone else
+        relative = q.intent == Intent.PERSON and bool(q.relative_to & self.index.entity_terms)
+        check("someone_else", relative, MISMATCH_FACTOR)
+        return checks

@@ -1,6 +1,8 @@
-"""Scoring a question set the way the published eval format defines it (see tests/data/*.yaml headers).
+"""Question sets: reading them and judging an answer the way the eval format defines it.
 
-A re-implementation of the format's matching rules, so the project's tests stand alone.
+The format (see the header of any `tests/data/*.yaml`): each item has `q`, `kind` and `expect`,
+either `abstain` or groups of alternatives the answer text must contain. This module re-implements
+the format's matching rules so that the project's tests and `calibrate` stand alone.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -31,6 +34,7 @@ MONTHS = [
 
 
 def norm(text: str) -> str:
+    """Text as the format compares it: folded, accent-free, one space between words, padded."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = re.sub(r"(?<=\d)[,\u00a0\u202f](?=\d{3}\b)", "", text)
@@ -45,6 +49,7 @@ def _ordinal(day: int) -> str:
 
 
 def date_spellings(iso: str) -> list[str]:
+    """The common spellings of a day ("january 1", "1st jan", "2026-01-01", …)."""
     year, month, day = (int(p) for p in iso.split("-"))
     name = MONTHS[month - 1]
     out = [iso, f"{day:02d}.{month:02d}.{year}", f"{day}.{month}.{year}"]
@@ -55,6 +60,7 @@ def date_spellings(iso: str) -> list[str]:
 
 
 def group_matches(group: list[str], answer: str) -> bool:
+    """True when any alternative of the group is in the (normalised) answer text."""
     for alt in group:
         if alt.startswith("date:"):
             if any(norm(s) in answer for s in date_spellings(alt[5:])):
@@ -70,8 +76,26 @@ def group_matches(group: list[str], answer: str) -> bool:
     return False
 
 
+def load_set(path: Path) -> list[dict[str, Any]]:
+    """The items of a question set file."""
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(items, list):
+        raise ValueError(f"{path}: a question set is a YAML list of items")
+    return items
+
+
+def is_correct(item: dict[str, Any], answered: bool, text: str) -> bool:
+    """Whether a reply is right for an item: declined when it must be, else containing every group."""
+    if item["expect"] == "abstain":
+        return not answered
+    normalised = norm(text)
+    return answered and all(group_matches(g, normalised) for g in item["expect"])
+
+
 @dataclass
 class Score:
+    """A set's tally: right, and the questions answered wrongly or declined."""
+
     correct: int = 0
     total: int = 0
     wrong: list[str] = field(default_factory=list)
@@ -79,21 +103,17 @@ class Score:
 
     @property
     def accuracy(self) -> float:
+        """Share of the set answered right."""
         return self.correct / max(self.total, 1)
 
 
 def score(engine: Engine, path: Path) -> Score:
     """Answer every question of a set; count right, wrong (a fact where none was due) and missed."""
     result = Score()
-    for item in yaml.safe_load(path.read_text(encoding="utf-8")):
+    for item in load_set(path):
         answer = engine.answer(item["q"])
-        text = norm(answer.text)
         result.total += 1
-        if item["expect"] == "abstain":
-            ok = not answer.answered
-        else:
-            ok = answer.answered and all(group_matches(g, text) for g in item["expect"])
-        if ok:
+        if is_correct(item, answer.answered, answer.text):
             result.correct += 1
         elif answer.answered:
             result.wrong.append(f"{item['q']!r} -> {answer.entry_id}")

@@ -1,0 +1,159 @@
+"""Fitting the answer decision (`bot/engine/decision.py`) on labelled question sets.
+
+Every question of every set is ranked by the matcher; each of its top candidates becomes one row:
+the candidate's features, and whether answering with that entry would be right by the set's own
+`expect` (a question to decline makes every candidate wrong). A logistic regression (Newton's
+method, L2-penalised, on standardised features: deterministic) gives the weights. The threshold is
+the lowest probability at which the fitted model, answering each question with its most probable
+candidate, gives at most `TARGET_WRONG_RATE` wrong answers per question asked.
+
+`leave_one_set_out` fits on every set but one and scores the one left out with the whole engine:
+the honest estimate of how the engine does on questions it was not fitted on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.engine import Engine
+from bot.engine.decision import FEATURES, Calibration, features, hard_guard
+from bot.evalsets import Score, is_correct, load_set, score
+
+TARGET_WRONG_RATE = 0.01
+"""At most one wrong answer per 100 questions asked, on the sets the model is fitted on."""
+L2 = 1.0
+"""Ridge penalty on the standardised weights: keeps them small where the data says little."""
+CANDIDATES = 1
+"""Rows per question: the decision is whether to answer with the matcher's best entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """The training rows of one question set."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    question: np.ndarray
+    """Which question (index within the set) each row belongs to."""
+    questions: int
+
+
+def set_rows(engine: Engine, path: Path) -> Rows:
+    """One row per top candidate of each question the matcher decides (not dates or two-part ones)."""
+    xs: list[list[float]] = []
+    ys: list[float] = []
+    qs: list[int] = []
+    items = load_set(path)
+    for n, item in enumerate(items):
+        for scored in engine.candidates(item["q"], CANDIDATES):
+            if hard_guard(scored.signals) is not None:
+                continue  # never answered whatever the model says: nothing to learn from it
+            text = engine.entry_text(scored.entry.qa.id)
+            xs.append([features(scored.signals)[f] for f in FEATURES])
+            ys.append(float(is_correct(item, True, text)))
+            qs.append(n)
+    return Rows(path.name, np.array(xs).reshape(-1, len(FEATURES)), np.array(ys), np.array(qs), len(items))
+
+
+def fit(rows: Sequence[Rows], target: float = TARGET_WRONG_RATE) -> Calibration:
+    """Fit weights and threshold on the given sets' rows."""
+    x = np.vstack([r.x for r in rows])
+    y = np.concatenate([r.y for r in rows])
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    w = _newton(np.hstack([np.ones((len(z), 1)), z]), y)
+    calibration = Calibration(
+        weights={f: float(v) for f, v in zip(FEATURES, w[1:], strict=True)},
+        bias=float(w[0]),
+        mean={f: float(v) for f, v in zip(FEATURES, mean, strict=True)},
+        scale={f: float(v) for f, v in zip(FEATURES, scale, strict=True)},
+        threshold=0.5,
+        target=f"at most {target:.1%} of questions answered wrongly on the sets fitted on",
+    )
+    threshold = _threshold(calibration, rows, target)
+    return Calibration(
+        calibration.weights, calibration.bias, calibration.mean, calibration.scale, threshold, calibration.target
+    )
+
+
+def _newton(a: np.ndarray, y: np.ndarray, iterations: int = 50) -> np.ndarray:
+    """L2-penalised logistic regression by Newton's method (the intercept is not penalised)."""
+    w = np.zeros(a.shape[1])
+    penalty = np.full(a.shape[1], L2)
+    penalty[0] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(a @ w, -30, 30)))
+        gradient = a.T @ (p - y) + penalty * w
+        hessian = (a.T * (p * (1 - p))) @ a + np.diag(penalty) + 1e-9 * np.eye(a.shape[1])
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if float(np.abs(step).max()) < 1e-10:
+            break
+    return w
+
+
+def _threshold(calibration: Calibration, rows: Sequence[Rows], target: float) -> float:
+    """The lowest threshold whose wrong answers stay within `target` of the questions asked."""
+    best: list[tuple[float, float]] = []  # (probability, right) of each question's best candidate
+    asked = 0
+    for r in rows:
+        asked += r.questions
+        z = (r.x - np.array([calibration.mean[f] for f in FEATURES])) / np.array(
+            [calibration.scale[f] for f in FEATURES]
+        )
+        p = 1.0 / (1.0 + np.exp(-(calibration.bias + z @ np.array([calibration.weights[f] for f in FEATURES]))))
+        for q in np.unique(r.question):
+            mask = r.question == q
+            i = int(np.argmax(p[mask]))
+            best.append((float(p[mask][i]), float(r.y[mask][i])))
+    best.sort(reverse=True)
+    allowed = math.floor(target * asked)
+    wrong = 0
+    threshold = 1.0
+    for probability, right in best:
+        if not right:
+            wrong += 1
+            if wrong > allowed:
+                break
+        threshold = probability
+    return max(threshold, 0.05)
+
+
+def fit_sets(engine: Engine, paths: Sequence[Path]) -> Calibration:
+    """Fit on the given question set files."""
+    return fit([set_rows(engine, p) for p in paths])
+
+
+def leave_one_set_out(engine: Engine, paths: Sequence[Path]) -> dict[str, Score]:
+    """Each set scored by the whole engine with a calibration fitted on all the other sets."""
+    rows = {p: set_rows(engine, p) for p in paths}
+    out: dict[str, Score] = {}
+    for left_out in paths:
+        calibration = fit([r for p, r in rows.items() if p != left_out])
+        out[left_out.name] = score(engine.with_calibration(calibration), left_out)
+    return out
+
+
+def question_sets(root: Path) -> list[Path]:
+    """The labelled sets under a folder, in a stable order."""
+    return sorted(p for p in root.rglob("*.yaml") if p.is_file())
+
+
+def summary(results: dict[str, Score]) -> list[dict[str, Any]]:
+    """Per-set rows for printing."""
+    return [
+        {"set": name, "n": s.total, "correct": round(s.accuracy, 3), "wrong": len(s.wrong)}
+        for name, s in results.items()
+    ]
+
+
+__all__ = ["fit", "fit_sets", "is_correct", "leave_one_set_out", "question_sets", "set_rows"]
