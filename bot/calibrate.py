@@ -14,6 +14,7 @@ the honest estimate of how the engine does on questions it was not fitted on.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,14 @@ import numpy as np
 
 from bot.engine import Engine
 from bot.engine.decision import FEATURES, Calibration, features, hard_guard
-from bot.evalsets import Score, is_correct, load_set, score
+from bot.evalsets import Score, is_correct, load_set, score, with_slip
 
 TARGET_WRONG_RATE = 0.01
 """At most one wrong answer per 100 questions asked, on the sets the model is fitted on."""
 L2 = 1.0
 """Ridge penalty on the standardised weights: keeps them small where the data says little."""
+SLIP_SEED = 7
+"""Not the tests' seed: the slips the model learns from are not the ones it is tested on."""
 CANDIDATES = 1
 """Rows per question: the decision is whether to answer with the matcher's best entry."""
 
@@ -41,7 +44,7 @@ class Rows:
     x: np.ndarray
     y: np.ndarray
     question: np.ndarray
-    """Which question (index within the set) each row belongs to."""
+    """Which question asked (as typed or slipped, numbered within the set) each row belongs to."""
     questions: int
 
 
@@ -51,14 +54,18 @@ def set_rows(engine: Engine, path: Path) -> Rows:
     ys: list[float] = []
     qs: list[int] = []
     items = load_set(path)
-    for n, item in enumerate(items):
-        for scored in engine.candidates(item["q"], CANDIDATES):
+    rng = random.Random(SLIP_SEED)
+    # each question as typed, and once more with a typing slip: declining a slip is fine, a wrong
+    # figure is not, and the model must learn what a misspelt unknown word looks like
+    asked = [(n, item, q) for n, item in enumerate(items) for q in (item["q"], with_slip(item["q"], rng))]
+    for k, (_, item, question) in enumerate(asked):
+        for scored in engine.candidates(question, CANDIDATES):
             if hard_guard(scored.signals) is not None:
                 continue  # never answered whatever the model says: nothing to learn from it
             text = engine.entry_text(scored.entry.qa.id)
             xs.append([features(scored.signals)[f] for f in FEATURES])
             ys.append(float(is_correct(item, True, text)))
-            qs.append(n)
+            qs.append(k)
     return Rows(path.name, np.array(xs).reshape(-1, len(FEATURES)), np.array(ys), np.array(qs), len(items))
 
 
@@ -106,7 +113,7 @@ def _threshold(calibration: Calibration, rows: Sequence[Rows], target: float) ->
     best: list[tuple[float, float]] = []  # (probability, right) of each question's best candidate
     asked = 0
     for r in rows:
-        asked += r.questions
+        asked += 2 * r.questions  # as typed and with a slip
         z = (r.x - np.array([calibration.mean[f] for f in FEATURES])) / np.array(
             [calibration.scale[f] for f in FEATURES]
         )

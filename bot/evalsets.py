@@ -7,6 +7,7 @@ the format's matching rules so that the project's tests and `calibrate` stand al
 
 from __future__ import annotations
 
+import random
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -90,6 +91,28 @@ def is_correct(item: dict[str, Any], answered: bool, text: str) -> bool:
         return not answered
     normalised = norm(text)
     return answered and all(group_matches(g, normalised) for g in item["expect"])
+
+
+def with_slip(question: str, rng: random.Random) -> str:
+    """One typing slip in one longer word: a dropped, doubled, swapped or wrong letter."""
+    words = question.split()
+    long_words = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+    if not long_words:
+        return question
+    i = rng.choice(long_words)
+    letters = list(words[i])
+    j = rng.randrange(1, len(letters) - 1)
+    slip = rng.choice(["drop", "swap", "double", "wrong"])
+    if slip == "drop":
+        del letters[j]
+    elif slip == "swap":
+        letters[j], letters[j + 1] = letters[j + 1], letters[j]
+    elif slip == "double":
+        letters.insert(j, letters[j])
+    else:
+        letters[j] = rng.choice("abcdefghijklmnopqrstuvwxyz")
+    words[i] = "".join(letters)
+    return " ".join(words)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from bot.engine import ANSWER_THRESHOLD, Engine
 from bot.engine.lexicon import subset_counted
 from bot.knowledge import load_base
 from tests.helpers import write_base
-from bot.evalsets import group_matches, norm, score
+from bot.evalsets import with_slip, group_matches, norm, score
 
 DATA = Path(__file__).parent / "data"
 
@@ -288,35 +288,13 @@ def test_huge_question_is_bounded(engine: Engine) -> None:
     assert answer.text
 
 
-def _with_typo(question: str, rng: random.Random) -> str:
-    """One typing slip in one longer word: a dropped, doubled, swapped or wrong letter."""
-    words = question.split()
-    long_words = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
-    if not long_words:
-        return question
-    i = rng.choice(long_words)
-    letters = list(words[i])
-    j = rng.randrange(1, len(letters) - 1)
-    slip = rng.choice(["drop", "swap", "double", "wrong"])
-    if slip == "drop":
-        del letters[j]
-    elif slip == "swap":
-        letters[j], letters[j + 1] = letters[j + 1], letters[j]
-    elif slip == "double":
-        letters.insert(j, letters[j])
-    else:
-        letters[j] = rng.choice("abcdefghijklmnopqrstuvwxyz")
-    words[i] = "".join(letters)
-    return " ".join(words)
-
-
 def test_typos_never_turn_into_a_wrong_figure(engine: Engine) -> None:
     """Every question of the project's sets with a random slip: declining is fine, a wrong figure is not."""
     rng = random.Random(2026)
     wrong = []
     for path in sorted(DATA.glob("*_questions.yaml")):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")):
-            question = _with_typo(item["q"], rng)
+            question = with_slip(item["q"], rng)
             answer = engine.answer(question)
             if not answer.answered:
                 continue

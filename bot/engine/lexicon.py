@@ -98,11 +98,16 @@ _WHAT = re.compile(r"(what|whats|which|que|cual|tell me)\b")
 _OPINION = re.compile(
     r"\b(?:was|is|were|are)\b(?: \w+){0,3} (?:right|wrong|justified) to\b|\bshould (?:he|she|they|we|the)\b"
     r"|\b(?:good|bad) (?:or|and) (?:bad|good)\b|\bdo you (?:think|agree|support)\b|\byour (?:opinion|view)\b"
+    # "is Trump right that…" judges a claimant; "is it right that…" only checks a fact
+    r"|\b(?:is|was|are|were) (?!it\b|that\b|this\b)\w+(?: \w+){0,2} (?:right|wrong) (?:that|about)\b"
 )
 # Arithmetic on the figures: the base holds only figures a source gave, never one worked out from them.
 _ARITHMETIC = re.compile(
     r"\bhow (?:many|much) (?:more|fewer|less)\b.*\bthan\b|\b(?:difference|gap) between\b|\bminus\b"
     r"|\bplus\b|\badd(?:ing|ed)? (?:\w+ ){0,4}up\b|\bsubtract|\bsum of\b"
+    # a share worked out from two figures: "what percent of the detainees were released"
+    r"|\b(?:what|which) (?:percent|percentage|proportion|fraction|share)\b|\bpercent(?:age)? of\b"
+    r"|\bque (?:porcentaje|proporcion)\b"
     # "how many could Foro Penal NOT confirm": the rest of a figure is a subtraction too
     r"|\b(?:how many|cuant[oa]s)\b.*\b(?:not|never|t|no)(?: \w+){0,2} (?:confirm|verif|account)"
 )

@@ -307,9 +307,11 @@ class Matcher:
             checks[name] = factor if failed else 1.0
 
         # A date in a question about a date, or a figure in a question about a figure, is what the
-        # question asserts: "the protests were in June?", "why did they free 80?". The entry's own
-        # date or figure corrects it. Elsewhere a date sets the scope: 2018 is another story.
-        dated = mismatch if not entry.answers_date else CHECKED_CLAIM_FACTOR
+        # question asserts: "the protests were in June, weren't they?", "why did they free 80?". The
+        # entry's own date or figure corrects it. Elsewhere a date sets the scope: "who won the 2018
+        # election" is another story.
+        asks_date = q.intent in (Intent.DATE, Intent.DURATION) or q.checking
+        dated = CHECKED_CLAIM_FACTOR if entry.answers_date and asks_date else mismatch
         check("year", bool(q.years - entry.years), dated)
         check("day", bool(q.days - entry.days), dated)
         check("month", bool(asked.months - entry.months), dated)  # "freed in March": another month
