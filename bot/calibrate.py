@@ -88,7 +88,12 @@ def fit(rows: Sequence[Rows], target: float = TARGET_WRONG_RATE) -> Calibration:
     )
     threshold = _threshold(calibration, rows, target)
     return Calibration(
-        calibration.weights, calibration.bias, calibration.mean, calibration.scale, threshold, calibration.target
+        calibration.weights,
+        calibration.bias,
+        calibration.mean,
+        calibration.scale,
+        threshold,
+        calibration.target,
     )
 
 
@@ -117,7 +122,9 @@ def _threshold(calibration: Calibration, rows: Sequence[Rows], target: float) ->
         z = (r.x - np.array([calibration.mean[f] for f in FEATURES])) / np.array(
             [calibration.scale[f] for f in FEATURES]
         )
-        p = 1.0 / (1.0 + np.exp(-(calibration.bias + z @ np.array([calibration.weights[f] for f in FEATURES]))))
+        p = 1.0 / (
+            1.0 + np.exp(-(calibration.bias + z @ np.array([calibration.weights[f] for f in FEATURES])))
+        )
         for q in np.unique(r.question):
             mask = r.question == q
             i = int(np.argmax(p[mask]))

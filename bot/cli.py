@@ -188,7 +188,10 @@ def _calibrate(engine: Engine, args: argparse.Namespace) -> int:
             print(f"  left out {name:<34} {result.accuracy:.3f} of {result.total}, {len(result.wrong)} wrong")
     for extra in args.extra:
         result = score(engine.with_calibration(fitted), extra)
-        print(f"  not fitted {extra.name:<32} {result.accuracy:.3f} of {result.total}, {len(result.wrong)} wrong")
+        print(
+            f"  not fitted {extra.name:<31} {result.accuracy:.3f} of {result.total},"
+            f" {len(result.wrong)} wrong"
+        )
     if not args.dry_run:
         CALIBRATION_PATH.write_text(json.dumps(fitted.to_json(), indent=2) + "\n", encoding="utf-8")
         print(f"Wrote {CALIBRATION_PATH}.")

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from bot.engine import ANSWER_THRESHOLD, Engine
 from bot.engine.lexicon import subset_counted
+from bot.evalsets import group_matches, norm, score, with_slip
 from bot.knowledge import load_base
 from tests.helpers import write_base
-from bot.evalsets import with_slip, group_matches, norm, score
 
 DATA = Path(__file__).parent / "data"
 

@@ -122,7 +122,9 @@ class Calibration:
         """Read a calibration file's content (raises ValueError when it does not fit `FEATURES`)."""
         weights = _floats(raw, "weights")
         if set(weights) != set(FEATURES):
-            raise ValueError(f"calibration features {sorted(weights)} are not the engine's {sorted(FEATURES)}")
+            raise ValueError(
+                f"calibration features {sorted(weights)} are not the engine's {sorted(FEATURES)}"
+            )
         return cls(
             weights=weights,
             bias=float(raw["bias"]),  # type: ignore[arg-type]

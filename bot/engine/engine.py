@@ -9,12 +9,12 @@ from dataclasses import replace
 from rapidfuzz import fuzz, process
 
 from bot.engine.answer import Answer, Suggestion
+from bot.engine.clean import clean_discord_text
 from bot.engine.compose import combine, decline, entry_answer
 from bot.engine.dated import date_query, events_answer
+from bot.engine.decision import Calibration, default_calibration, hard_guard
 from bot.engine.index import Index
 from bot.engine.lexicon import Analysis
-from bot.engine.clean import clean_discord_text
-from bot.engine.decision import Calibration, default_calibration, hard_guard
 from bot.engine.matcher import ANSWER_THRESHOLD, CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
 from bot.engine.parts import split_parts
 from bot.knowledge.base import KnowledgeBase

@@ -36,7 +36,9 @@ class LanguageData(BaseModel):
     question_words: list[str] = Field(default_factory=list)
     places: list[str] = Field(default_factory=list)
 
-    @field_validator("function_words", "determiners", "acronym_homographs", "chatter", "question_words", "places")
+    @field_validator(
+        "function_words", "determiners", "acronym_homographs", "chatter", "question_words", "places"
+    )
     @classmethod
     def _plain_words(cls, words: list[str]) -> list[str]:
         bad = [w for w in words if not w or w != w.strip().casefold() or " " in w]

@@ -19,8 +19,8 @@ nothing wrong scored above the threshold; see README "How matching works".
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
