@@ -40,6 +40,7 @@ _ANY_DATE = re.compile(rf"\b({_MONTH_ALT})\b|\b\d{{4}} \d{{1,2}} \d{{1,2}}\b")
 _YEAR_AHEAD = re.compile(r" (?:19|20)\d\d\b")
 _TIME_PREPOSITION = re.compile(r"\b(?:in|during|since|until|till|by|from|early|late|mid|of|en|desde|hasta) $")
 """Before "may" or "march", a preposition of time makes it the month: "died in may"."""
+_DOTTED_ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,4}")
 _LITERAL = "\x00"
 """Marks a function word kept as itself, never read as the synonym it spells."""
 ORDINALS = cast(dict[str, int], merged_map("ordinals"))
@@ -402,6 +403,7 @@ class Lexicon:
         `intent=False` skips reading the question words, for base texts whose intent is not used.
         """
         question = known_terms is not None
+        text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)  # "U.S." is "US"
         norm, words, repaired = self._read(text, question=question)
         capitalised = _capitalised_words(text) if question else set()
         acronyms = _acronyms(text) if question else set()

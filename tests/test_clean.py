@@ -1,0 +1,50 @@
+"""Discord text made plain before matching: mentions, emoji, links, markdown, invisible characters."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+from bot.engine.clean import clean_discord_text
+from bot.knowledge import load_base
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(load_base())
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("<@123456789012345678> how many died", "how many died"),
+        ("<@!123456789012345678> how many died", "how many died"),
+        ("<@&987654321098765432> how many died", "how many died"),
+        ("<#111111111111111111> how many died", "how many died"),
+        ("@everyone how many died @here", "how many died"),
+        ("how many died <:pog:123456789012345678> <a:dance:123456789012345678>", "how many died"),
+        ("how many died https://x.com/a/status/1874839201 www.example.org/x", "how many died"),
+        ("**how many** __died__ ~~really~~ ||spoiler||", "how many died really spoiler"),
+        ("> how many died", "how many died"),
+        ("how many peo\u200bple di\u00aded", "how many people died"),
+        ("[the AFP story](https://afp.com/x) says 87", "the AFP story says 87"),
+    ],
+)
+def test_discord_markup_is_removed(raw: str, plain: str) -> None:
+    assert clean_discord_text(raw) == plain
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "<@123456789012345678> how many political prisoners were released on 1 January?",
+        "@everyone how many political prisoners were released on 1 January??",
+        "how many political prisoners were released on 1 January? https://x.com/status/18748392016",
+        "how many political **prisoners** were released on 1 January? <:pog:123456789012345678>",
+        "how many political pris\u200boners were released on 1 January?",
+    ],
+)
+def test_an_id_in_markup_is_never_read_as_a_figure(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.answered and "at least 87" in answer.text.lower()
+    assert answer.question == question  # the reader's own text is kept for the reply
