@@ -13,6 +13,7 @@ whatever the model says. A wrong figure is the worst failure.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from functools import cache
 from pathlib import Path
 
 CALIBRATION_PATH = Path(__file__).parent / "calibration.json"
+log = logging.getLogger(__name__)
 
 HARD_MISMATCH = 0.3
 """A consistency check at or below this factor failed outright: the hard guard declines."""
@@ -30,6 +32,7 @@ FEATURES: tuple[str, ...] = (
     "coverage",
     "phrasing_overlap",
     "fuzzy_ratio",
+    "semantic",
     "intent_fit",
     "focus",
     "log_consistency",
@@ -56,6 +59,7 @@ def features(signals: Mapping[str, float]) -> dict[str, float]:
         "coverage": signals.get("coverage", 0.0),
         "phrasing_overlap": signals.get("phrasing_overlap", 0.0),
         "fuzzy_ratio": signals.get("fuzzy_ratio", 0.0),
+        "semantic": signals.get("semantic", 0.0),
         "intent_fit": signals.get("intent_fit", 0.0),
         "focus": signals.get("focus", 0.0),
         "log_consistency": math.log(max(consistency, 1e-4)),
@@ -142,7 +146,24 @@ def _floats(raw: Mapping[str, object], key: str) -> dict[str, float]:
     return {str(k): float(v) for k, v in value.items()}
 
 
+def neutral_calibration() -> Calibration:
+    """A calibration that reads the matcher's score alone, until `calibrate` writes a fitted one."""
+    return Calibration(
+        weights={f: (1.0 if f == "log_score" else 0.0) for f in FEATURES},
+        bias=0.0,
+        mean={f: 0.0 for f in FEATURES},
+        scale={f: 1.0 for f in FEATURES},
+        threshold=0.5,
+        target="none: not fitted",
+    )
+
+
 @cache
 def default_calibration() -> Calibration:
-    """The calibration shipped with the engine."""
-    return Calibration.from_json(json.loads(CALIBRATION_PATH.read_text(encoding="utf-8")))
+    """The calibration shipped with the engine; the neutral one (logged) if the file does not fit
+    this code, so that a stale file never stops the bot. `python -m bot calibrate` refits it."""
+    try:
+        return Calibration.from_json(json.loads(CALIBRATION_PATH.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("Calibration %s not used (%s); run `python -m bot calibrate`.", CALIBRATION_PATH, exc)
+        return neutral_calibration()

@@ -12,10 +12,10 @@ from bot.engine.answer import Answer, Suggestion
 from bot.engine.clean import clean_discord_text
 from bot.engine.compose import combine, decline, entry_answer
 from bot.engine.dated import date_query, events_answer
-from bot.engine.decision import Calibration, default_calibration, hard_guard
+from bot.engine.decision import Calibration, default_calibration
 from bot.engine.index import Index
 from bot.engine.lexicon import Analysis
-from bot.engine.matcher import ANSWER_THRESHOLD, CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
+from bot.engine.matcher import CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
 from bot.engine.parts import split_parts
 from bot.knowledge.base import KnowledgeBase
 from bot.text import MAX_QUESTION_CHARS, fold
@@ -67,12 +67,13 @@ class Engine:
             return dated  # "what happened on 16 December?": the timeline knows
         ranked = self.matcher.rank(analysis, limit=MAX_SUGGESTIONS + 1)
         best = ranked[0] if ranked else None
-        if best is None or not self.decides_to_answer(best) or self._refers_back(analysis):
+        p = self.calibration.probability(best.signals) if best else 0.0
+        if best is None or p < self.calibration.threshold or self._refers_back(analysis):
             suggestions = self._suggestions(ranked, skip=None)
-            return decline(question, self.scope, best.score if best else 0.0, suggestions)
+            return decline(question, self.scope, p, suggestions)
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         low = (
-            best.score < ANSWER_THRESHOLD + CLOSE_CALL
+            p < self.calibration.threshold + CLOSE_CALL
             or best.score - runner_up < CLOSE_CALL
             or len(set(analysis.terms)) <= 1  # "prisoners?": an answer, and what else it could mean
         )
@@ -80,19 +81,10 @@ class Engine:
         return replace(
             self._answers[best.entry.qa.id],
             question=question,
-            confidence=best.score,
+            confidence=p,
             suggestions=suggestions,
             low_confidence=low,
         )
-
-    def decides_to_answer(self, best: Scored) -> bool:
-        """Whether the matcher's best entry answers: its score reaches the threshold and no hard guard
-        (a year, figure, place or name the entry does not know) rules it out.
-
-        The calibrated model (`self.calibration`) is computed for every answer and shown by
-        `ask --explain`, but does not decide yet: on question sets it was not fitted on it declined
-        more than this rule did (README, "How matching works")."""
-        return best.score >= ANSWER_THRESHOLD and hard_guard(best.signals) is None
 
     def candidates(self, question: str, limit: int = MAX_SUGGESTIONS + 1) -> list[Scored]:
         """The matcher's best entries for a question the matcher decides, with their signals; empty for

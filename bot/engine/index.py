@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from bot.engine.lexicon import MONTH_TOKEN, MONTHS, YEAR, Analysis, Lexicon, is_month_token
 from bot.engine.places import PLACES
+from bot.engine.semantic import embed
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, Intent
 from bot.text import normalize
@@ -72,6 +73,9 @@ class IndexedEntry:
     """Month tokens (`month07`) its phrasings, answer or cited facts' dates name."""
     phrasing_intents: frozenset[Intent]
     """The intents its phrasings ask, each phrasing's own."""
+    gives: frozenset[str] = frozenset()
+    """What its answer gives: the amounts of the facts it cites, else those facts' ids. Two entries
+    that give the same are not rivals: either answer says the same."""
     answers_figure: bool = False
     """Its answer is a figure a source gave (it asks "how many" and cites an amount)."""
     answers_date: bool = False
@@ -112,6 +116,14 @@ class Index:
                 # fsum: exact, so the same whatever order the set yields its terms in
                 object.__setattr__(phrasing, "weight", math.fsum(self.weight(t) for t in phrasing.terms))
         self.known_terms = frozenset(self.postings)
+        # every phrasing's meaning, for the "semantic" signal; rows of one entry are contiguous
+        texts = [normalize(p.text) for entry in self.entries for p in entry.phrasings]
+        self.vectors = embed(texts)
+        self.vector_rows: list[tuple[int, int]] = []
+        start = 0
+        for entry in self.entries:
+            self.vector_rows.append((start, start + len(entry.phrasings)))
+            start += len(entry.phrasings)
         self.place_terms = frozenset(self.lexicon.term(name) for name in PLACES)
         self.entity_terms = self._entities(base) | self.place_terms
         """Names of people, places and organisations: a question naming one the entry lacks is not for it."""
@@ -225,6 +237,10 @@ class Index:
             frozenset(event_years),
             frozenset(months | {t for t in qterms | aterms if is_month_token(t)}),
             frozenset(p.intent for p in phrasings if p.intent is not None),
+            gives=frozenset(
+                {f"{base.facts[f].amount:g}" for f in qa.cited_facts() if base.facts[f].amount is not None}
+                or qa.cited_facts()
+            ),
             answers_figure=intent == Intent.COUNT and bool(numbers),
             answers_date=intent in (Intent.DATE, Intent.DURATION) and bool(years),
         )

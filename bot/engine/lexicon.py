@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot.engine.language import is_common, merged_map, merged_words
+from bot.engine.places import PLACES
 from bot.knowledge.model import Intent
 from bot.text import normalize, stem
 
@@ -338,6 +339,7 @@ class Lexicon:
         """Prepare the typo-repair index once every text is learnt."""
         self.vocabulary.update(STOPWORDS)
         self.vocabulary.update(MONTHS)
+        self.vocabulary.update(PLACES)  # "ukraiine" is Ukraine, another story, not an unknown word
         # A typo changes a word's length by at most 2 and rarely both of its first two letters:
         # compare a word only with known words of a near length sharing its first or second letter.
         self._choices = defaultdict(list)
