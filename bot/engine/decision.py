@@ -38,6 +38,8 @@ FEATURES: tuple[str, ...] = (
     "log_consistency",
     "claim_mismatch",
     "lead",
+    "relative_lead",
+    "semantic_lead",
     "common_unknown_share",
     "unknown_share",
     "chatter_share",
@@ -65,6 +67,9 @@ def features(signals: Mapping[str, float]) -> dict[str, float]:
         "log_consistency": math.log(max(consistency, 1e-4)),
         "claim_mismatch": float(len(soft)),
         "lead": signals.get("lead", 0.0),
+        # the same lead, as a share of the score: 1.0 against 0.9 is closer than 0.6 against 0.2
+        "relative_lead": signals.get("lead", 0.0) / max(signals.get("score", 0.0), 1e-4),
+        "semantic_lead": signals.get("semantic_lead", 0.0),
         "common_unknown_share": signals.get("common_unknown_share", 0.0),
         "unknown_share": signals.get("unknown_share", 0.0),
         "chatter_share": signals.get("chatter_share", 0.0),

@@ -130,6 +130,24 @@ _CHECKING = re.compile(
 )
 
 
+# "…, hasn't he?", "…, didn't it?": a statement put up for confirmation
+_TAG_QUESTION = re.compile(
+    r"\b(?:is|was|were|are|did|does|do|has|have|had|can|will|would)n?t? "
+    r"(?:he|she|it|they|we|you|there|that|i)\s*$|\b(?:ya|yeah|yea|yep|iirc|no cap|eh|innit|ok)\s*$"
+)
+_ANY_QUESTION_WORD = re.compile(
+    r"\b(?:how|what|whats|when|where|who|whom|whose|why|which|cuanto|cuantos|cuantas|cuando|donde|quien"
+    r"|quienes|cual|que|por que)\b"
+)
+
+
+def _asserts_a_figure(norm: str) -> bool:
+    """ "800 still locked up", "the govt freed 100 people at christmas?": a figure or a date in a
+    sentence that asks nothing is a claim, whatever its punctuation."""
+    figures = any(w[0].isdigit() or _is_date_token(w) for w in norm.split())
+    return figures and not _ANY_QUESTION_WORD.search(norm)
+
+
 # What a "how many" question counts: the words after it, up to the verb.
 _COUNTED = re.compile(r"\b(?:how many|number of|cuant[oa]s)\s+((?:\w+\s*){1,3})")
 _COUNT_VERBS = frozenset(
@@ -500,7 +518,9 @@ class Lexicon:
         return {
             "future": bool(_FUTURE.search(norm)),
             "opinion": bool(_OPINION.search(norm) or _ARITHMETIC.search(norm)),
-            "checking": bool(_CHECKING.search(norm)) or either_or_figures(norm),
+            "checking": bool(_CHECKING.search(norm) or _TAG_QUESTION.search(norm))
+            or either_or_figures(norm)
+            or _asserts_a_figure(norm),
             "speakers": self._speakers(norm),
             "counted": self._counted(norm, first_only=True),
             "when_years": frozenset(m.group(1) for m in _WHEN_YEAR.finditer(norm)),

@@ -221,7 +221,21 @@ class Matcher:
                 (r.score for j, r in enumerate(ranked) if j != i and r.entry.gives != s.entry.gives),
                 default=0.0,
             )
-            signals = {**s.signals, **shares, "score": s.score, "lead": s.score - rival}
+            meaning_rival = max(
+                (
+                    r.signals["semantic"]
+                    for j, r in enumerate(ranked)
+                    if j != i and r.entry.gives != s.entry.gives
+                ),
+                default=0.0,
+            )
+            signals = {
+                **s.signals,
+                **shares,
+                "score": s.score,
+                "lead": s.score - rival,
+                "semantic_lead": s.signals["semantic"] - meaning_rival,
+            }
             out.append(Scored(s.entry, s.score, s.coverage, s.best_phrasing, signals))
         return out
 
