@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 
@@ -50,6 +51,29 @@ class FactUse:
     claimants: tuple[str, ...]
 
 
+class VerdictKind(StrEnum):
+    """What the sources say of a claim."""
+
+    SUPPORTED = "supported"
+    CONTRADICTED = "contradicted"
+    DISPUTED = "disputed"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A claim set against the sources: what was asserted and what the sources say."""
+
+    kind: VerdictKind
+    asserted: str
+    """The figure or date the claim asserts, as read ("80", "24 December"); empty when it asserts none."""
+    sourced: str
+    """What the sources say of the same thing, as phrased ("at least 87 people")."""
+    fact_id: str
+    """The fact that settles it."""
+    sides: tuple[FactUse, ...] = ()
+    """For a disputed claim: every side, each with who says it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Suggestion:
     """A 'did you mean' alternative."""
@@ -74,6 +98,10 @@ class Answer:
     suggestions: tuple[Suggestion, ...] = field(default_factory=tuple)
     low_confidence: bool = False
     """Answered, but close to the threshold or near another entry: front ends offer the suggestions."""
+    verdict: Verdict | None = None
+    """Set when the question checks a claim the sources settle (fact-check mode)."""
+    language: str = "en"
+    """The language of `text`."""
 
     def to_json(self) -> dict[str, Any]:
         """The `ask --json` shape."""
@@ -95,4 +123,8 @@ class Answer:
             "entry": self.entry_id,
             "suggestions": [s.question for s in self.suggestions],
             "facts": [asdict(f) for f in self.facts],
+            "verdict": self.verdict.kind.value if self.verdict else None,
+            "asserted": self.verdict.asserted if self.verdict else None,
+            "sourced": self.verdict.sourced if self.verdict else None,
+            "language": self.language,
         }

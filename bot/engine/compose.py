@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.engine.answer import Answer, Citation, FactUse, Suggestion
+from bot.engine.answer import Answer, Citation, FactUse, Suggestion, Verdict, VerdictKind
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, TEMPLATE_REF, Attribution, Fact
 
@@ -155,3 +155,21 @@ def combine(question: str, answers: list[Answer]) -> Answer:
         citations=citations,
         low_confidence=any(a.low_confidence for a in unique),
     )
+
+
+def verdict_line(verdict: Verdict) -> str:
+    """The first line of a checked claim's answer, in words."""
+    if verdict.kind == VerdictKind.SUPPORTED:
+        return f"Supported: the sources say {verdict.sourced}."
+    if verdict.kind == VerdictKind.CONTRADICTED:
+        said = f"The claim says {verdict.asserted}; " if verdict.asserted else ""
+        return f"Contradicted: {said}the sources say {verdict.sourced}."
+    sides = "; ".join(f"{' and '.join(side.claimants)}: {side.value}" for side in verdict.sides)
+    return f"Disputed: the sources disagree. {sides}."
+
+
+def with_verdict(answer: Answer, verdict: Verdict | None) -> Answer:
+    """The answer, led by the verdict on the claim it checks."""
+    if verdict is None:
+        return answer
+    return replace(answer, verdict=verdict, text=verdict_line(verdict) + "\n" + answer.text)

@@ -10,13 +10,14 @@ from rapidfuzz import fuzz, process
 
 from bot.engine.answer import Answer, Suggestion
 from bot.engine.clean import clean_discord_text
-from bot.engine.compose import combine, decline, entry_answer
+from bot.engine.compose import combine, decline, entry_answer, with_verdict
 from bot.engine.dated import date_query, events_answer
 from bot.engine.decision import Calibration, default_calibration
 from bot.engine.index import Index
 from bot.engine.lexicon import Analysis
 from bot.engine.matcher import CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
 from bot.engine.parts import split_parts
+from bot.engine.verdict import judge
 from bot.knowledge.base import KnowledgeBase
 from bot.text import MAX_QUESTION_CHARS, fold
 
@@ -78,13 +79,14 @@ class Engine:
             or len(set(analysis.terms)) <= 1  # "prisoners?": an answer, and what else it could mean
         )
         suggestions = self._suggestions(ranked, skip=best.entry.qa.id)
-        return replace(
+        answer = replace(
             self._answers[best.entry.qa.id],
             question=question,
             confidence=p,
             suggestions=suggestions,
             low_confidence=low,
         )
+        return with_verdict(answer, judge(analysis, best.entry, self.base, self.index.lexicon))
 
     def candidates(self, question: str, limit: int = MAX_SUGGESTIONS + 1) -> list[Scored]:
         """The matcher's best entries for a question the matcher decides, with their signals; empty for
