@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.dates import PartialDate
-from bot.knowledge.model import Event
+from bot.knowledge.model import Event, Story
 
 
 def parse_bound(text: str | None, *, end: bool = False) -> dt.date | None:
@@ -24,6 +25,47 @@ def select_events(
 ) -> list[Event]:
     """Events in date order, overlapping [start, end], optionally of one topic."""
     return [e for e in base.events if e.date.overlaps(start, end) and (topic is None or e.topic == topic)]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineFilter:
+    """Which events to show: dates as given (a year, a month or a day) and a topic id.
+
+    Hashable, so the timeline picture can be cached per filter.
+    """
+
+    start: PartialDate | None = None
+    end: PartialDate | None = None
+    topic: str | None = None
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None, topic: str | None = None) -> TimelineFilter:
+        """From --from/--to strings ("2025", "2025-12", "2025-12-25"); raises ValueError for people."""
+        return cls(
+            PartialDate.parse(start.strip()) if start and start.strip() else None,
+            PartialDate.parse(end.strip()) if end and end.strip() else None,
+            topic or None,
+        )
+
+    def bounds(self) -> tuple[dt.date | None, dt.date | None]:
+        """Calendar bounds: a partial `start` means its first day, a partial `end` its last."""
+        return (
+            self.start.first_day() if self.start else None,
+            self.end.last_day() if self.end else None,
+        )
+
+    def events(self, base: KnowledgeBase) -> list[Event]:
+        """The base's events that pass this filter, in date order."""
+        start, end = self.bounds()
+        return select_events(base, start, end, self.topic)
+
+
+def story_for(base: KnowledgeBase, topic: str | None = None) -> Story | None:
+    """The story a topic belongs to; the first story when the topic is None or unknown."""
+    for story in base.stories:
+        if topic is not None and any(t.id == topic for t in story.topics):
+            return story
+    return base.stories[0] if base.stories else None
 
 
 def event_line(event: Event) -> str:
