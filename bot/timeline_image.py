@@ -34,7 +34,7 @@ from PIL import Image, ImageDraw, ImageFont
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.dates import PartialDate
 from bot.knowledge.model import Event
-from bot.timeline import TimelineFilter, story_for
+from bot.timeline import EVERYTHING, TimelineFilter, filter_text, sources_text, story_for
 from bot.timeline_labels import ENGLISH, TimelineLabels
 
 FONT_PACKAGE: Final = "font_source_sans_pro"
@@ -67,10 +67,6 @@ HEADER_MUTED: Final = "#C5CEE0"
 PAPER: Final = "#FFFFFF"
 
 
-EVERYTHING: Final = TimelineFilter()
-"""No filter: the whole timeline."""
-
-
 class FontMissingError(RuntimeError):
     """The font package is not installed: the picture cannot be drawn (the text still can)."""
 
@@ -95,59 +91,6 @@ class TimelinePicture:
 def topic_colours(base: KnowledgeBase) -> dict[str, str]:
     """Topic id → colour, by the topic's place in the base, so a filter never changes a colour."""
     return {topic: PALETTE[min(i, len(PALETTE) - 1)] for i, topic in enumerate(base.topics())}
-
-
-def filter_text(base: KnowledgeBase, filters: TimelineFilter, labels: TimelineLabels = ENGLISH) -> str:
-    """The filters in words ("From December 2025 to 1 January 2026 · Topic: …"), '' for none."""
-    parts = []
-    if filters.start and filters.start == filters.end:
-        parts.append(labels.date(filters.start))
-    elif filters.start and filters.end:
-        parts.append(labels.from_to.format(start=labels.date(filters.start), end=labels.date(filters.end)))
-    elif filters.start:
-        parts.append(labels.from_on.format(start=labels.date(filters.start)))
-    elif filters.end:
-        parts.append(labels.up_to.format(end=labels.date(filters.end)))
-    if filters.topic:
-        parts.append(labels.topic_filter.format(topic=base.topics().get(filters.topic, filters.topic)))
-    return " · ".join(parts)
-
-
-def sources_text(base: KnowledgeBase, events: Sequence[Event], labels: TimelineLabels = ENGLISH) -> str:
-    """Who said what the events rest on, then the publications it reached us through.
-
-    'Sources: Foro Penal; Venezuelan government; … · via AFP → TASR (1 January 2026)'. A source
-    that is itself a link of a chain (TASR) is named in the chain only.
-    """
-    claimants: dict[str, None] = {}
-    chains: dict[tuple[str, ...], None] = {}
-    for event in events:
-        for fact_id in event.facts:
-            fact = base.facts.get(fact_id)
-            for attribution in fact.sources if fact else []:
-                claimants[attribution.source] = None
-                if attribution.via:
-                    chains[tuple(attribution.via)] = None
-        for source_id in event.sources:
-            claimants[source_id] = None
-    in_chains = {s for chain in chains for s in chain}
-    names = [base.sources[s].name for s in claimants if s in base.sources and s not in in_chains]
-    # Names may hold commas ("Donald Trump, US President"), so they are told apart by semicolons.
-    parts = [labels.sources.format(names="; ".join(names))] if names else []
-    # "via TASR" is already said by "via AFP → TASR": keep only chains that are not the end of another.
-    longest = [c for c in chains if not any(len(o) > len(c) and o[-len(c) :] == c for o in chains)]
-    for chain in longest:
-        known = [base.sources[s] for s in chain if s in base.sources]
-        if not known:
-            continue
-        text = " → ".join(s.name for s in known)
-        last = known[-1].published
-        parts.append(
-            labels.via.format(chain=text, date=labels.date(last))
-            if last
-            else labels.via_undated.format(chain=text)
-        )
-    return " · ".join(parts)
 
 
 def split_events(events: Sequence[Event]) -> tuple[list[Event], list[Event]]:

@@ -38,8 +38,9 @@ class TimelineLabels:
     """The date filters in words: {start}, {end}."""
     topic_filter: str
     """{topic}: the topic's label."""
+    source: str
     sources: str
-    """{names}: the people and bodies who said it, comma-separated."""
+    """{names}: who said it (one, or several separated by semicolons)."""
     via: str
     """{chain}: the publications it reached us through ("AFP → TASR"), with {date} of the last one."""
     via_undated: str
@@ -86,6 +87,7 @@ ENGLISH: Final = TimelineLabels(
     from_on="From {start} on",
     up_to="Up to {end}",
     topic_filter="Topic: {topic}",
+    source="Source: {names}",
     sources="Sources: {names}",
     via="via {chain} ({date})",
     via_undated="via {chain}",
