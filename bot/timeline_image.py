@@ -416,6 +416,8 @@ def _encode(image: Image.Image) -> bytes:
         return out.getvalue()
     out = io.BytesIO()
     image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(out, format="PNG", optimize=True)
+    if out.tell() > MAX_PNG_BYTES:  # not seen with 20 events; a bound, so a reply never carries 8 MB
+        raise ValueError(f"the timeline picture is {out.tell():,} bytes, over {MAX_PNG_BYTES:,}")
     return out.getvalue()
 
 
