@@ -64,6 +64,7 @@ RULE: Final = "#D0D5DD"
 HEADER_BG: Final = "#14213D"
 HEADER_INK: Final = "#FFFFFF"
 HEADER_MUTED: Final = "#C5CEE0"
+HEADER_EDGE: Final = "#3A5A98"  # not a topic's colour: it must not read as one
 PAPER: Final = "#FFFFFF"
 
 
@@ -264,7 +265,7 @@ class _Picture:
         draw = ImageDraw.Draw(image)
         draw.rectangle((0, 0, width, round(self.header_bottom)), fill=HEADER_BG)
         draw.rectangle(
-            (0, round(self.header_bottom), width, round(self.header_bottom) + self.px(8)), fill=PALETTE[0]
+            (0, round(self.header_bottom), width, round(self.header_bottom) + self.px(8)), fill=HEADER_EDGE
         )
         if self.axis is not None:
             draw.line((self.axis_x, *self.axis[:1], self.axis_x, self.axis[1]), fill=RULE, width=self.px(6))
