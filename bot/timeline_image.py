@@ -175,6 +175,7 @@ def _font(weight: str, size: int) -> ImageFont.FreeTypeFont:
 
 
 _BREAKABLE_SPACE: Final = re.compile(r"[^\S\u00a0]+")
+_PARENTHESES: Final = re.compile(r"\([^()]*\)")
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float, max_lines: int) -> list[str]:
@@ -399,10 +400,10 @@ def _footer(pic: _Picture, sources: str, labels: TimelineLabels) -> None:
     """Under a rule: the sources line (a screenshot stays attributed) and the credit."""
     pic.rule_y = pic.y
     pic.y += pic.px(28)
-    # A chain "AFP → TASR" is not broken across lines.
-    pic.text(
-        pic.margin, sources.replace(" → ", "\u00a0→\u00a0"), pic.font("regular", 26), MUTED, pic.px(36), 6
-    )
+    # A chain "AFP → TASR" and a date "(1 January 2026)" are not broken across lines.
+    held = sources.replace(" → ", "\u00a0→\u00a0")
+    held = _PARENTHESES.sub(lambda m: m.group(0).replace(" ", "\u00a0"), held)
+    pic.text(pic.margin, held, pic.font("regular", 28), MUTED, pic.px(38), 6)
     pic.y += pic.px(8)
     pic.text(pic.margin, labels.credit, pic.font("regular", 24), FAINT, pic.px(34))
     pic.y += pic.px(44)
