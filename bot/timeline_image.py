@@ -269,7 +269,7 @@ class _Picture:
             (0, round(self.header_bottom), width, round(self.header_bottom) + self.px(8)), fill=HEADER_EDGE
         )
         if self.axis is not None:
-            draw.line((self.axis_x, *self.axis[:1], self.axis_x, self.axis[1]), fill=RULE, width=self.px(6))
+            draw.line((self.axis_x, self.axis[0], self.axis_x, self.axis[1]), fill=RULE, width=self.px(6))
         for cx, cy, r, colour in self.dots:
             draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
         draw.line((self.margin, self.rule_y, width - self.margin, self.rule_y), fill=RULE, width=self.px(2))
@@ -298,7 +298,9 @@ def render_timeline(
     omitted, events = split_events(all_events)
     story = story_for(base, filters.topic)
     pic = _Picture(width)
-    _header(pic, base, filters, labels, story.title if story else "Timeline", story.as_of if story else None)
+    _header(
+        pic, base, filters, labels, story.title if story else labels.untitled, story.as_of if story else None
+    )
     _legend(pic, base, events)
     if omitted:
         top = pic.y
@@ -359,12 +361,14 @@ def _legend(pic: _Picture, base: KnowledgeBase, events: Sequence[Event]) -> None
     row, r, gap = pic.px(46), pic.px(11), pic.px(12)
     x = float(pic.margin)
     for topic in shown:
-        item_width = 2 * r + gap + font.getlength(topics[topic])
+        # A label longer than a whole row is cut with "…" rather than run off the picture.
+        (label,) = _wrap(topics[topic], font, pic.width - 2 * pic.margin - 2 * r - gap, 1) or [""]
+        item_width = 2 * r + gap + font.getlength(label)
         if x > pic.margin and x + item_width > pic.width - pic.margin:
             x = float(pic.margin)
             pic.y += row
         pic.dots.append((x + r, pic.y + pic.px(19), r, colours[topic]))
-        pic.texts.append(_Text(x + 2 * r + gap, pic.y, [topics[topic]], font, INK, row))
+        pic.texts.append(_Text(x + 2 * r + gap, pic.y, [label], font, INK, row))
         x += item_width + pic.px(34)
     pic.y += row + pic.px(30)
 

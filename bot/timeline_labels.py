@@ -28,6 +28,8 @@ class TimelineLabels:
     """A date known to the day: {day}, {month}, {year}."""
     month_date: str
     """A date known to the month: {month}, {year}."""
+    untitled: str
+    """The title when the base has no story."""
     subtitle: str
     """Under the story's title: {as_of} is `as_of` filled in."""
     as_of: str
@@ -81,6 +83,7 @@ ENGLISH: Final = TimelineLabels(
     months=MONTH_NAMES,
     day_date="{day} {month} {year}",
     month_date="{month} {year}",
+    untitled="Timeline",
     subtitle="The story in dates · {as_of}",
     as_of="as of {date}",
     from_to="From {start} to {end}",

@@ -74,7 +74,7 @@ def timelinejs(
         title_id += "-0"
     return {
         "title": {
-            "text": {"headline": html.escape(story.title if story else "Timeline"), "text": title_body},
+            "text": {"headline": html.escape(story.title if story else labels.untitled), "text": title_body},
             "unique_id": title_id,
         },
         "events": slides,

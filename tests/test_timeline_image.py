@@ -335,3 +335,32 @@ def test_the_cache_keeps_at_most_maxsize_pictures(base: KnowledgeBase) -> None:
         for year in range(2020, 2026):
             cache.submit(base, TimelineFilter(PartialDate(year)), ENGLISH, pool).result(5)
     assert len(cache) == 3
+
+
+def test_long_titles_labels_and_words_stay_inside_the_margins(tmp_path: Path) -> None:
+    knowledge = Path(shutil.copytree(KNOWLEDGE, tmp_path / "knowledge"))
+    story = knowledge / "venezuela-2026" / "story.yaml"
+    story.write_text(
+        story.read_text(encoding="utf-8").replace(
+            "label: US–Venezuela tensions",
+            "label: " + "Tensions between the United States and Venezuela " * 5,
+        ),
+        encoding="utf-8",
+    )
+    timeline = knowledge / "venezuela-2026" / "timeline.yaml"
+    timeline.write_text(
+        timeline.read_text(encoding="utf-8")
+        + "\n  - id: long-one\n    date: 2025-11\n    title: "
+        + "Ñandú" * 50
+        + "\n    summary: "
+        + "word " * 55
+        + "\n    topic: us-venezuela\n    sources: [tasr]\n",
+        encoding="utf-8",
+    )
+    picture = render_timeline(load_base(knowledge))
+    image = open_png(picture.png).convert("RGB")
+    margin = 64 - 8  # the layout's margin, less a little for anti-aliasing
+    below_header = 400
+    right = image.crop((image.width - margin, below_header, image.width, image.height))
+    assert right.getcolors() == [(right.width * right.height, (255, 255, 255))], "nothing past the margin"
+    assert "Ñandú" in picture.alt_text and len(picture.alt_text) <= ALT_TEXT_LIMIT
