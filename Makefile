@@ -43,6 +43,7 @@ test: lint typecheck check pytest
 bench: $(DEVSTAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_discord.py
+	$(BIN)/python benchmarks/bench_timeline.py
 
 # Needs ../shared beside the checkout (developers only; the tests never read it).
 eval: $(STAMP)

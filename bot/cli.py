@@ -16,6 +16,7 @@ from bot.misses import add_misses_parser, run_misses
 
 if TYPE_CHECKING:
     from bot.engine import Engine
+    from bot.timeline import TimelineFilter
 
 
 def _knowledge_arg(parser: argparse.ArgumentParser) -> None:
@@ -98,9 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         "timeline",
         help="the story's events in date order",
         formatter_class=raw,
-        description="Print the timeline, optionally filtered by dates and topic.",
+        description="Print the timeline, optionally filtered by dates and topic; or write it as a "
+        "picture to share (--png) or as TimelineJS JSON for a website (--format timelinejs).",
         epilog="Examples:\n  python -m bot timeline\n  python -m bot timeline --from 2025-12 "
-        "--to 2026-01-01\n  python -m bot timeline --topic us-venezuela --json",
+        "--to 2026-01-01\n  python -m bot timeline --topic us-venezuela --json\n"
+        "  python -m bot timeline --png docs/timeline.png\n"
+        "  python -m bot timeline --format timelinejs > timeline.json",
     )
     p.add_argument("--from", dest="start", metavar="DATE", help="first date: 2025, 2025-12 or 2025-12-25")
     p.add_argument("--to", dest="end", metavar="DATE", help="last date, same forms")
@@ -109,7 +113,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--budget", type=int, metavar="CHARS", help="print only the events that fit in CHARS characters"
     )
-    p.add_argument("--json", action="store_true", help="print the events as JSON")
+    p.add_argument("--json", action="store_true", help="print the events as JSON (same as --format json)")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "timelinejs"),
+        help="text (default), json, or timelinejs: Knight Lab TimelineJS3 JSON to embed on a website",
+    )
+    p.add_argument(
+        "--png",
+        type=Path,
+        metavar="FILE",
+        help="write the timeline as a PNG picture to FILE (as /timeline shows)",
+    )
+    p.add_argument(
+        "--width",
+        type=int,
+        default=1080,
+        metavar="PX",
+        help="width of the --png picture (default 1080, at least 800)",
+    )
     _knowledge_arg(p)
 
     add_misses_parser(sub)
@@ -256,24 +278,33 @@ def _check(path: Path | None) -> int:
 
 def _timeline(base: KnowledgeBase, args: argparse.Namespace) -> int:
     from bot.terminal import timeline_text
-    from bot.timeline import parse_bound, select_events, summarize
+    from bot.timeline import summarize
 
     if args.topics:
         for tid, label in base.topics().items():
             print(f"{tid}: {label}")
         return 0
-    if not args.json:
+    fmt = args.format or ("json" if args.json else "text")
+    if args.png is not None:
+        # The picture alone, unless a format for standard output is asked for as well.
+        status = _timeline_png(base, args)
+        if status or (args.format is None and not args.json):
+            return status
+    if fmt == "text":
         text = timeline_text(base, args.start, args.end, args.topic)
         failed = text.startswith(("Bad date", "Unknown topic"))
         if args.budget is not None and not failed:
             text = "\n".join(summarize(text.splitlines(), max(args.budget, 1)))
         print(text)
         return 1 if failed else 0
-    try:
-        events = select_events(base, parse_bound(args.start), parse_bound(args.end, end=True), args.topic)
-    except ValueError as exc:
-        print(f"Bad date: {exc}", file=sys.stderr)
+    filters = _timeline_filter(base, args)
+    if filters is None:
         return 1
+    if fmt == "timelinejs":
+        from bot.timelinejs import timelinejs
+
+        print(json.dumps(timelinejs(base, filters), ensure_ascii=False, indent=2))
+        return 0
     print(
         json.dumps(
             [
@@ -285,10 +316,57 @@ def _timeline(base: KnowledgeBase, args: argparse.Namespace) -> int:
                     "topic": e.topic,
                     "facts": e.facts,
                 }
-                for e in events
+                for e in filters.events(base)
             ],
             ensure_ascii=False,
             indent=2,
         )
+    )
+    return 0
+
+
+def _timeline_filter(base: KnowledgeBase, args: argparse.Namespace) -> TimelineFilter | None:
+    """--from, --to and --topic checked; None (with the reason on stderr) when one is wrong."""
+    from bot.timeline import TimelineFilter
+
+    try:
+        filters = TimelineFilter.parse(args.start, args.end, args.topic)
+    except ValueError as exc:
+        print(f"Bad date: {exc}", file=sys.stderr)
+        return None
+    if filters.topic is not None and filters.topic not in base.topics():
+        print(f"Unknown topic {filters.topic!r}. Topics: {', '.join(base.topics())}", file=sys.stderr)
+        return None
+    return filters
+
+
+def _timeline_png(base: KnowledgeBase, args: argparse.Namespace) -> int:
+    """Write the picture; say where, how big, and what it shows (on stderr, so stdout stays data)."""
+    from bot.timeline_image import FontMissingError, render_timeline
+
+    path, width = args.png, args.width
+    filters = _timeline_filter(base, args)
+    if filters is None:
+        return 1
+    if width < 800:
+        print(f"--width {width}: the picture must be at least 800 px wide", file=sys.stderr)
+        return 2
+    try:
+        picture = render_timeline(base, filters, width=width)
+    except FontMissingError as exc:
+        print(f"Cannot draw the picture: {exc}", file=sys.stderr)
+        return 1
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(picture.png)
+    except OSError as exc:
+        print(f"Cannot write {path}: {exc}", file=sys.stderr)
+        return 1
+    shown = f"{picture.events} events" + (
+        f" (the latest of {picture.total_events})" if picture.total_events > picture.events else ""
+    )
+    print(
+        f"Wrote {path}: {picture.width}×{picture.height} px, {len(picture.png) / 1024:.0f} KiB, {shown}.",
+        file=sys.stderr,
     )
     return 0

@@ -9,11 +9,12 @@ to size with an ellipsis and lists end with "…and N more" instead.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import discord
 from discord import app_commands
@@ -26,6 +27,9 @@ from bot.knowledge.model import Event, Story
 from bot.questionlog import LogStats
 from bot.service import ReloadResult
 from bot.timeline import event_line, paginate
+
+if TYPE_CHECKING:
+    from bot.timeline_image import TimelinePicture
 
 # --- Discord's limits -------------------------------------------------------------------------------
 
@@ -46,6 +50,8 @@ BUTTONS_PER_ROW: Final = 5
 ROWS_PER_MESSAGE: Final = 5
 BUTTON_LABEL_LIMIT: Final = 80
 CUSTOM_ID_LIMIT: Final = 100
+ATTACHMENT_DESCRIPTION_LIMIT: Final = 1024
+"""An attachment's description: its alt text."""
 
 QUESTION_MAX_LENGTH: Final = 300
 """The /ask option's max length: longer than any real question, short enough to echo back."""
@@ -53,6 +59,8 @@ EVENTS_PER_PAGE: Final = 10
 """Timeline lines per page: a screenful on a phone."""
 TIMELINE_PAGE_BUDGET: Final = 3000
 """Characters of event lines per timeline page, below the 4,096 of a description to leave room."""
+TIMELINE_PICTURE: Final = "timeline.png"
+"""The filename of the /timeline picture: the embed shows it as attachment://timeline.png."""
 
 NO_MENTIONS: Final = discord.AllowedMentions.none()
 """Passed on every send (and the bot's default): nothing the bot says pings anyone."""
@@ -350,6 +358,20 @@ def timeline_embed(
         footer.append(as_of_text(story))
     embed.set_footer(text=" · ".join(footer))
     return fit_embed(embed), page, len(pages)
+
+
+def timeline_picture_file(picture: TimelinePicture) -> discord.File:
+    """The timeline picture as an attachment, its alt text as the attachment's description."""
+    return discord.File(
+        io.BytesIO(picture.png),
+        filename=TIMELINE_PICTURE,
+        description=truncate(picture.alt_text, ATTACHMENT_DESCRIPTION_LIMIT),
+    )
+
+
+def show_timeline_picture(embed: discord.Embed) -> discord.Embed:
+    """Show the attached timeline picture inside the embed (rather than as a loose file under it)."""
+    return embed.set_image(url=f"attachment://{TIMELINE_PICTURE}")
 
 
 # --- sources and about -----------------------------------------------------------------------------

@@ -332,6 +332,10 @@ class TimelineButton(discord.ui.DynamicItem[Button], template=TIMELINE_TEMPLATE)
     async def _turn(self, interaction: Interaction) -> None:
         base = context_of(interaction.client).service.engine.base
         reply = timeline_reply(base, self.query, self.page)
+        message = interaction.message
+        if message is not None and any(a.filename == render.TIMELINE_PICTURE for a in message.attachments):
+            # The message keeps its attachment across edits; every page keeps showing it in the embed.
+            render.show_timeline_picture(reply.embed)
         await interaction.response.edit_message(
             embed=reply.embed, view=reply.view, allowed_mentions=render.NO_MENTIONS
         )

@@ -1,6 +1,16 @@
-"""/timeline: the story's events in date order, filtered by dates and topic, paginated with buttons."""
+"""/timeline: the story's events in date order, filtered by dates and topic, paginated with buttons,
+with a picture of the same events to share.
+
+The picture is drawn in a worker thread under a time limit (`TimelineCog.picture_seconds`), so the
+event loop never waits on Pillow, and kept per base version, filter and language. If it fails or
+is late, the text goes alone and one line is logged: the text is the answer, the picture a bonus.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import discord
 from discord import app_commands
@@ -12,8 +22,17 @@ from bot.discord_app.views import TimelineQuery, timeline_reply
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.dates import PartialDate
 from bot.text import fold
+from bot.timeline import TimelineFilter
+from bot.timeline_image import PictureCache, TimelinePicture
+from bot.timeline_labels import labels_for
+
+log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[discord.Client]
+
+PICTURE_SECONDS = 2.0
+"""How long /timeline waits for its picture: Discord wants the reply within 3 s of the command, and
+a picture of the real base takes about 0.15 s."""
 
 
 class BadFilter(ValueError):
@@ -64,6 +83,39 @@ class TimelineCog(commands.Cog, name="Timeline"):
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        self.pictures = PictureCache()
+        self.picture_seconds = PICTURE_SECONDS
+        # One thread: pictures are CPU work under the GIL, so more threads would not draw them faster,
+        # and a burst of different filters then queues here instead of crowding the default executor.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="factbot-timeline-picture")
+
+    async def cog_unload(self) -> None:
+        """Stop the picture thread (a picture being drawn finishes; queued ones are dropped)."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    async def picture(
+        self, base: KnowledgeBase, query: TimelineQuery, locale: str | None
+    ) -> TimelinePicture | None:
+        """The picture of these events, or None (and one log line) if it fails or takes too long."""
+        filters = TimelineFilter(query.start, query.end, query.topic)
+        try:
+            future = self.pictures.submit(base, filters, labels_for(locale), self.executor)
+            waiter = asyncio.wrap_future(future)
+            # Retrieve a late failure too, or asyncio reports "exception was never retrieved".
+            waiter.add_done_callback(lambda done: done.cancelled() or done.exception())
+            # shield: giving up waiting must not cancel the render others may share or the cache keeps.
+            return await asyncio.wait_for(asyncio.shield(waiter), self.picture_seconds)
+        except TimeoutError:
+            log.warning(
+                "timeline picture not ready after %.1f s; sent the text alone (filters %s)",
+                self.picture_seconds,
+                filters,
+            )
+        except Exception as exc:
+            log.warning(
+                "timeline picture failed, sent the text alone: %s: %s", type(exc).__name__, str(exc)[:200]
+            )
+        return None
 
     @app_commands.command(
         name="timeline", description="The story in dates: one line per event, oldest first."
@@ -91,7 +143,12 @@ class TimelineCog(commands.Cog, name="Timeline"):
             )
             return
         reply = timeline_reply(base, query)
-        await interaction.response.send_message(**reply.kwargs())
+        kwargs = reply.kwargs()
+        picture = await self.picture(base, query, str(interaction.locale) if interaction.locale else None)
+        if picture is not None:
+            render.show_timeline_picture(reply.embed)
+            kwargs["file"] = render.timeline_picture_file(picture)
+        await interaction.response.send_message(**kwargs)
 
     @timeline.autocomplete("topic")
     async def topic_autocomplete(
