@@ -167,15 +167,7 @@ def test_the_part_a_question_counts(question: str, part: str | None) -> None:
         ("I heard 78 were freed from Tocoron, right?", "at least 87"),
         ("foro penal confirmed 69 of the 99, correct?", "only 61"),
         ("Was the protest death toll 28 or 38?", "28 people"),  # the entry that knows one figure
-        pytest.param(
-            "did the government say it freed 99 or 90 prisoners at christmas?",
-            "99",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="ranked first: the entry on what the government called the release, which the "
-                "calibrated decision declines as too close to its rivals",
-            ),
-        ),
+        ("did the government say it freed 99 or 90 prisoners at christmas?", "99"),
     ],
 )
 def test_a_wrong_claim_gets_the_sourced_figure(engine: Engine, claim: str, correction: str) -> None:

@@ -86,7 +86,7 @@ class Engine:
             suggestions=suggestions,
             low_confidence=low,
         )
-        return with_verdict(answer, judge(analysis, best.entry, self.base, self.index.lexicon))
+        return with_verdict(answer, judge(analysis, best.entry, self.base, self.index))
 
     def candidates(self, question: str, limit: int = MAX_SUGGESTIONS + 1) -> list[Scored]:
         """The matcher's best entries for a question the matcher decides, with their signals; empty for

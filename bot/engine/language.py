@@ -31,13 +31,20 @@ class LanguageData(BaseModel):
     acronym_homographs: list[str] = Field(default_factory=list)
     chat: dict[str, str] = Field(default_factory=dict)
     chatter: list[str] = Field(default_factory=list)
+    negations: list[str] = Field(default_factory=list)
     months: dict[str, int] = Field(default_factory=dict)
     ordinals: dict[str, int] = Field(default_factory=dict)
     question_words: list[str] = Field(default_factory=list)
     places: list[str] = Field(default_factory=list)
 
     @field_validator(
-        "function_words", "determiners", "acronym_homographs", "chatter", "question_words", "places"
+        "function_words",
+        "determiners",
+        "acronym_homographs",
+        "chatter",
+        "negations",
+        "question_words",
+        "places",
     )
     @classmethod
     def _plain_words(cls, words: list[str]) -> list[str]:

@@ -141,11 +141,15 @@ _ANY_QUESTION_WORD = re.compile(
 )
 
 
+def is_statement(norm: str) -> bool:
+    """A sentence with no question word asserts something ("tocoron is in aragua state")."""
+    return not _ANY_QUESTION_WORD.search(norm) and not _INTENT_RE.match(norm)
+
+
 def _asserts_a_figure(norm: str) -> bool:
     """ "800 still locked up", "the govt freed 100 people at christmas?": a figure or a date in a
-    sentence that asks nothing is a claim, whatever its punctuation."""
-    figures = any(w[0].isdigit() or _is_date_token(w) for w in norm.split())
-    return figures and not _ANY_QUESTION_WORD.search(norm)
+    statement is a claim, whatever its punctuation."""
+    return any(w[0].isdigit() or _is_date_token(w) for w in norm.split()) and is_statement(norm)
 
 
 # What a "how many" question counts: the words after it, up to the verb.

@@ -15,56 +15,88 @@ compare, there is no verdict, only the sourced answer. Confirming a false claim 
 
 from __future__ import annotations
 
+import re
+
 from bot.engine.answer import Verdict, VerdictKind
 from bot.engine.compose import fact_use
-from bot.engine.index import IndexedEntry
-from bot.engine.lexicon import Analysis, Lexicon, is_month_token
+from bot.engine.index import Index, IndexedEntry
+from bot.engine.language import merged_words
+from bot.engine.lexicon import Analysis, Lexicon, is_month_token, is_statement
 from bot.knowledge.base import KnowledgeBase
-from bot.knowledge.model import Fact
+from bot.knowledge.model import Fact, Intent
 
+RESTATED_SHARE = 0.5
+"""A claim restates a fact when it has at least this share of the fact's value's words."""
 AROUND_TOLERANCE = 0.1
 """'Around 2,400' supports a claim within 10% of 2,400; an exact figure supports only itself."""
 HEDGES = frozenset({"around", "about", "approximately", "roughly", "nearly", "almost", "some"})
 
 
-def judge(q: Analysis, entry: IndexedEntry, base: KnowledgeBase, lexicon: Lexicon) -> Verdict | None:
+def judge(q: Analysis, entry: IndexedEntry, base: KnowledgeBase, index: Index) -> Verdict | None:
     """The verdict on what the question asserts, or None when it asserts nothing the entry settles."""
     facts = [base.facts[f] for f in entry.qa.cited_facts()]
-    if not facts or not (q.checking or q.intent is not None and q.intent.value == "yesno"):
+    lexicon = index.lexicon
+    if not facts or not (q.checking or q.intent == Intent.YESNO or is_statement(q.normalized)):
         return None
+    # A figure or a date the claim gets right confirms it only when it is what the entry answers:
+    # "the jan 1 release was the first" names the right day and asserts something else.
+    credited = _credited(q, lexicon)
     figures = sorted(q.numbers, key=float)
-    if figures:
-        return _judge_figures(q, figures, facts, base, lexicon)
-    if entry.answers_date and (q.days or q.years or any(is_month_token(t) for t in q.terms)):
-        return _judge_date(q, facts)
-    disputed = [f for f in facts if f.conflicts_with]
-    if disputed:
-        return _disputed(disputed[0], base, asserted="")
+    verdict = _judge_figures(q, figures, facts, base, lexicon, credited) if figures else None
+    if verdict is not None and (verdict.kind != VerdictKind.SUPPORTED or entry.answers_figure):
+        return verdict
+    months = any(is_month_token(t) for t in q.terms)
+    if q.days or months or (entry.answers_date and q.years):
+        verdict = _judge_date(q, facts)
+        if verdict is not None and (verdict.kind != VerdictKind.SUPPORTED or entry.answers_date):
+            return verdict
+    # "Maduro won the 2024 election": the claim names a side of a disagreement among the sources
+    named = set(q.terms)
+    if (restated := _restates(q, entry, facts, index)) is not None:
+        return _attributed(restated, "", credited, base, lexicon)
+    for fact in facts:
+        values = [fact, *(base.facts[o] for o in fact.conflicts_with)]
+        if fact.conflicts_with and any(named & _value_terms(v, lexicon) for v in values):
+            return _disputed(fact, base, asserted="")
     return None
 
 
 def _judge_figures(
-    q: Analysis, figures: list[str], facts: list[Fact], base: KnowledgeBase, lexicon: Lexicon
+    q: Analysis,
+    figures: list[str],
+    facts: list[Fact],
+    base: KnowledgeBase,
+    lexicon: Lexicon,
+    credited: set[str],
 ) -> Verdict | None:
     counted = [f for f in facts if f.amount is not None]
     if not counted:
         return None
     everything = counted + [base.facts[o] for f in counted for o in f.conflicts_with]
-    named = set(q.terms)
     for figure in figures:
         matching = [f for f in everything if _agrees(float(figure), f)]
         if not matching:
             continue
-        fact = matching[0]
-        rivals = [base.facts[o] for o in fact.conflicts_with]
-        # "Foro Penal confirmed all 99": the claimant of the other figure is named as saying this one
-        for rival in rivals:
-            if named & _claimant_terms(rival, base, lexicon) and not named & _claimant_terms(fact, base, lexicon):
-                return _verdict(VerdictKind.CONTRADICTED, figure, rival, base)
-        if rivals:
-            return _disputed(fact, base, asserted=figure)
-        return _verdict(VerdictKind.SUPPORTED, figure, fact, base)
+        return _attributed(matching[0], figure, credited, base, lexicon)
     return _verdict(VerdictKind.CONTRADICTED, figures[0], counted[0], base)
+
+
+def _attributed(
+    fact: Fact, asserted: str, credited: set[str], base: KnowledgeBase, lexicon: Lexicon
+) -> Verdict:
+    """The verdict on a claim that states what `fact` says.
+
+    Where the sources disagree: "Foro Penal could confirm only 61" credits the figure to the one
+    who gave it, which is so; "Foro Penal confirmed all 99" credits it to someone who gave another,
+    which is not. Crediting nobody, the claim is disputed.
+    """
+    rivals = [base.facts[o] for o in fact.conflicts_with]
+    if not rivals or credited & _claimant_terms(fact, base, lexicon):
+        return _verdict(VerdictKind.SUPPORTED, asserted, fact, base)
+    for rival in rivals:
+        if credited & _claimant_terms(rival, base, lexicon):
+            return _verdict(VerdictKind.CONTRADICTED, asserted, rival, base)
+    return _disputed(fact, base, asserted=asserted)
 
 
 def _judge_date(q: Analysis, facts: list[Fact]) -> Verdict | None:
@@ -101,6 +133,47 @@ def _claimant_terms(fact: Fact, base: KnowledgeBase, lexicon: Lexicon) -> set[st
     return set(lexicon.analyse(names, intent=False).terms)
 
 
+def _restates(q: Analysis, entry: IndexedEntry, facts: list[Fact], index: Index) -> Fact | None:
+    """The fact a claim restates in words ("tocoron is in aragua state"), or None.
+
+    Every word of the claim must be the entry's own, with no word the base does not know and no
+    negation, and the claim must state most of a cited fact's value, naming what it names.
+    """
+    if q.unknown or _NEGATION.search(q.normalized):
+        return None
+    claim = {t for t in q.terms if not t[0].isdigit() and not t.startswith(("date", "month"))}
+    if not claim or not claim <= entry.question_terms | entry.answer_terms:
+        return None
+    for fact in facts:
+        value = _value_terms(fact, index.lexicon)
+        names = value & index.entity_terms
+        shared = value & claim
+        if value and len(shared) >= RESTATED_SHARE * len(value) and (not names or names & claim):
+            return fact
+    return None
+
+
+_NEGATION = re.compile(rf"\b(?:{'|'.join(sorted(merged_words('negations')))})\b")
+
+
+def _credited(q: Analysis, lexicon: Lexicon) -> set[str]:
+    """Who the claim says said it: "Foro Penal could only confirm 61", "according to the government"."""
+    m = _SAYS.search(q.normalized)
+    said = set(lexicon.analyse(m.group(1), intent=False).terms) if m else set()
+    return said | set(q.speakers)
+
+
+_SAYS = re.compile(
+    r"^(.{2,80}?) (?:says?|said|claims?|claimed|announced?|announces|confirmed|confirms|reported|reports"
+    r"|could (?:only )?(?:confirm|verify)|verified|dice|dijo|afirma|anuncio|confirmo|informo|segun)\b"
+)
+
+
+def _value_terms(fact: Fact, lexicon: Lexicon) -> set[str]:
+    """The terms of what a fact asserts ("Nicolás Maduro"), without its figures."""
+    return {t for t in lexicon.analyse(fact.value or "", intent=False).terms if not t[0].isdigit()}
+
+
 def _verdict(kind: VerdictKind, asserted: str, fact: Fact, base: KnowledgeBase) -> Verdict:
     return Verdict(kind, _readable(asserted), fact.value or fact.statement, fact.id)
 
@@ -123,6 +196,4 @@ def _readable(asserted: str) -> str:
     return " ".join(words)
 
 
-_MONTH_NAMES = (
-    "January February March April May June July August September October November December".split()
-)
+_MONTH_NAMES = "January February March April May June July August September October November December".split()
