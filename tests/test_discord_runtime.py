@@ -85,6 +85,7 @@ async def test_commands_are_synced_globally_once_then_only_when_changed(
         "about",
         "reload",
         "stats",
+        "Check with factbot",
     }
 
     await env.restart_bot(make_bot())
@@ -259,7 +260,11 @@ def test_sync_command_forces_a_sync(
 
     assert cli.sync(parse("sync", "--global")) == cli.EXIT_OK
     assert calls == [
-        {"force": True, "scope": "global", "cogs": ["Admin", "Ask", "Info", "Messages", "Timeline"]}
+        {
+            "force": True,
+            "scope": "global",
+            "cogs": ["Admin", "Ask", "Fact check", "Info", "Messages", "Timeline"],
+        }
     ]
     assert "Synced 2 commands (global)" in capsys.readouterr().out
 

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS: Final = (
     "bot.discord_app.cogs.ask",
+    "bot.discord_app.cogs.factcheck",
     "bot.discord_app.cogs.timeline",
     "bot.discord_app.cogs.info",
     "bot.discord_app.cogs.messages",

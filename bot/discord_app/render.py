@@ -20,8 +20,7 @@ import discord
 from discord import app_commands
 
 from bot.engine import Answer
-from bot.engine.answer import Suggestion
-from bot.engine.compose import without_sources
+from bot.engine.answer import Suggestion, Verdict, VerdictKind
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Event, Story
 from bot.questionlog import LogStats
@@ -79,7 +78,6 @@ APOLOGY: Final = (
     "Sorry, something went wrong on my side while handling that. It has been logged; please try again."
 )
 
-_DID_YOU_MEAN = re.compile(r"^Did you mean: ")
 _SPACES = re.compile(r"\s+")
 _UNESCAPE = re.compile(r"\\([\\*_`~|>#\[\]()-])")
 
@@ -198,10 +196,35 @@ def as_of_text(story: Story | None) -> str:
 # --- answers ---------------------------------------------------------------------------------------
 
 
+VERDICT_MARK: Final = {
+    VerdictKind.SUPPORTED: "✅",
+    VerdictKind.CONTRADICTED: "❌",
+    VerdictKind.DISPUTED: "⚖️",
+}
+VERDICT_COLOUR: Final = {
+    VerdictKind.SUPPORTED: discord.Colour.green(),
+    VerdictKind.CONTRADICTED: discord.Colour.red(),
+    VerdictKind.DISPUTED: discord.Colour.orange(),
+}
+
+
+def verdict_text(verdict: Verdict) -> str:
+    """A verdict as the first line people read, with its mark: what was claimed, what the sources say."""
+    mark = VERDICT_MARK[verdict.kind]
+    if verdict.kind == VerdictKind.SUPPORTED:
+        return f"{mark} **Supported** — the sources say {escape_user_text(verdict.sourced)}."
+    if verdict.kind == VerdictKind.CONTRADICTED:
+        claimed = f"the claim says {escape_user_text(verdict.asserted)}; " if verdict.asserted else ""
+        return f"{mark} **Contradicted** — {claimed}the sources say {escape_user_text(verdict.sourced)}."
+    sides = "\n".join(f"• {' and '.join(s.claimants)}: **{s.value}**" for s in verdict.sides)
+    return f"{mark} **Disputed** — the sources disagree:\n{sides}"
+
+
 def answer_body(answer: Answer) -> str:
-    """The answer's text without its sources line (shown as a field) and "did you mean" (buttons)."""
-    lines = [ln for ln in without_sources(answer.text).splitlines() if not _DID_YOU_MEAN.match(ln)]
-    return "\n".join(lines).strip()
+    """The answer as an embed shows it: the verdict first when it checks a claim; sources and "did you
+    mean" are shown apart (fields and buttons)."""
+    body = answer.body
+    return f"{verdict_text(answer.verdict)}\n{body}" if answer.verdict else body
 
 
 def answer_embed(answer: Answer, base: KnowledgeBase, asked: str | None = None) -> discord.Embed:
@@ -219,7 +242,13 @@ def answer_embed(answer: Answer, base: KnowledgeBase, asked: str | None = None) 
         embed = discord.Embed(
             title=escape_user_text(answer.entry_question or answer.question, EMBED_TITLE_LIMIT),
             description=answer_body(answer),
-            colour=COLOUR_UNSURE if answer.low_confidence else COLOUR_ANSWER,
+            colour=(
+                VERDICT_COLOUR[answer.verdict.kind]
+                if answer.verdict
+                else COLOUR_UNSURE
+                if answer.low_confidence
+                else COLOUR_ANSWER
+            ),
         )
         figures = [
             f"**{f.value}**" + (f" — {f.date_label}" if f.date_label else "") for f in answer.facts if f.value
@@ -243,6 +272,29 @@ def answer_embed(answer: Answer, base: KnowledgeBase, asked: str | None = None) 
             # Embed author names are plain text (no markdown), so only mentions need neutralising.
             embed.set_author(name=truncate(ASKED_PREFIX + discord.utils.escape_mentions(shown), AUTHOR_LIMIT))
     return fit_embed(embed)
+
+
+NOTHING_TO_CHECK: Final = (
+    "I found nothing in that message that my sources can check: no figure, date or fact of the story "
+    "I know about. Try /ask with a question, or /about for what I cover."
+)
+CLAIMS_HEADER: Final = "Checked against the sources"
+
+
+def claim_embeds(answers: Sequence[Answer], base: KnowledgeBase, jump_url: str) -> list[discord.Embed]:
+    """One embed per checked claim, each leading with its verdict; the first links the message."""
+    embeds = []
+    for n, answer in enumerate(answers, 1):
+        embed = answer_embed(answer, base, asked=answer.question)
+        if n == 1:
+            embed.set_author(name=CLAIMS_HEADER, url=jump_url)
+        elif embed.author:
+            embed.remove_author()
+        embed.title = escape_user_text(f"Claim {n}: {clean_user_text(answer.question)}", EMBED_TITLE_LIMIT)
+        embeds.append(fit_embed(embed))
+    while total_embed_size(embeds) > EMBED_TOTAL_LIMIT and len(embeds) > 1:
+        embeds.pop()  # three long answers may not fit in one message: the first ones matter most
+    return embeds
 
 
 def asked_question(message: discord.Message | None) -> str | None:

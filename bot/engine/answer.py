@@ -98,6 +98,9 @@ class Answer:
     suggestions: tuple[Suggestion, ...] = field(default_factory=tuple)
     low_confidence: bool = False
     """Answered, but close to the threshold or near another entry: front ends offer the suggestions."""
+    body: str = ""
+    """The answer itself, without the verdict line, the sources line or "did you mean": what a front
+    end that shows those apart displays."""
     verdict: Verdict | None = None
     """Set when the question checks a claim the sources settle (fact-check mode)."""
     language: str = "en"

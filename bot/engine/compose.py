@@ -109,11 +109,13 @@ def entry_answer(qa: QA, base: KnowledgeBase) -> Answer:
     body = render_template(qa, base)
     body = body[:1].upper() + body[1:]  # a sentence may open with a value: "at least 87 people"
     extra = disagreements(fact_ids, base)
-    text = "\n".join([body, *extra, source_line(citations)]).strip()
+    shown = "\n".join([body, *extra]).strip()
+    text = "\n".join([shown, source_line(citations)]).strip()
     return Answer(
         question=qa.question,
         answered=True,
         text=text,
+        body=shown,
         confidence=1.0,
         entry_id=qa.id,
         entry_question=qa.question,
@@ -124,14 +126,20 @@ def entry_answer(qa: QA, base: KnowledgeBase) -> Answer:
 
 def decline(question: str, scope: str, confidence: float, suggestions: tuple[Suggestion, ...]) -> Answer:
     """An honest 'I don't know', saying what the bot can answer."""
-    text = (
+    body = (
         "I can't answer that from my sources, and I'd rather not guess. "
-        f"I can answer questions about {scope}. Try /timeline for the story in dates."
+        f"I can answer questions about {scope}."
     )
+    text = body + " Try /timeline for the story in dates."
     if suggestions:
         text += "\nDid you mean: " + " · ".join(s.question for s in suggestions) + "?"
     return Answer(
-        question=question, answered=False, text=text, confidence=confidence, suggestions=suggestions
+        question=question,
+        answered=False,
+        text=text,
+        body=body,
+        confidence=confidence,
+        suggestions=suggestions,
     )
 
 
@@ -141,13 +149,14 @@ def combine(question: str, answers: list[Answer]) -> Answer:
     unique = list({a.entry_id: a for a in answers}.values())
     if len(unique) == 1:
         return replace(unique[0], question=question)
-    bodies = [without_sources(a.text) for a in unique]
+    bodies = [a.body for a in unique]
     citations = tuple(dict.fromkeys(c for a in unique for c in a.citations))
     facts = tuple({f.id: f for a in unique for f in a.facts}.values())
     return Answer(
         question=question,
         answered=True,
         text="\n".join([*bodies, source_line(citations)]).strip(),
+        body="\n".join(bodies).strip(),
         confidence=min(a.confidence for a in unique),
         entry_id=unique[0].entry_id,
         entry_question=" / ".join(a.entry_question or "" for a in unique),

@@ -81,6 +81,7 @@ def events_answer(question: str, query: DateQuery, base: KnowledgeBase) -> Answe
         question=question,
         answered=True,
         text="\n".join([*lines, source_line(citations)]).strip(),
+        body="\n".join(lines),
         confidence=CONFIDENCE,
         entry_id=f"event:{first.id}",
         entry_question=f"What happened on {first.date.label()}?",

@@ -32,6 +32,7 @@ class LanguageData(BaseModel):
     chat: dict[str, str] = Field(default_factory=dict)
     chatter: list[str] = Field(default_factory=list)
     negations: list[str] = Field(default_factory=list)
+    particles: list[str] = Field(default_factory=list)
     months: dict[str, int] = Field(default_factory=dict)
     ordinals: dict[str, int] = Field(default_factory=dict)
     question_words: list[str] = Field(default_factory=list)

@@ -406,6 +406,7 @@ class Lexicon:
     def substitute(self, stems: list[str]) -> list[tuple[str, bool]]:
         """Replace known phrases by their canonical term, longest first; True marks a replaced term."""
         out: list[tuple[str, bool]] = []
+        stems = self._join_separated(stems)
         i = 0
         while i < len(stems):
             for n in range(min(self.max_phrase, len(stems) - i), 0, -1):
@@ -417,6 +418,20 @@ class Lexicon:
             else:
                 out.append((stems[i], False))
                 i += 1
+        return out
+
+    def _join_separated(self, stems: list[str]) -> list[str]:
+        """ "let 99 people go", "set them free": a verb and its particle with an object between them
+        are the phrase "let go", read before the words between (which stay)."""
+        if not PARTICLES.intersection(stems):
+            return stems
+        out = list(stems)
+        for i, first in enumerate(out):
+            for gap in range(2, MAX_PARTICLE_GAP + 2):
+                j = i + gap
+                if j < len(out) and out[j] in PARTICLES and (first, out[j]) in self.phrases:
+                    out[i : j + 1] = [first, out[j], *out[i + 1 : j]]
+                    break
         return out
 
     def analyse(
@@ -644,6 +659,10 @@ def _is_transposition(a: str, b: str) -> bool:
 
 DETERMINERS = merged_words("determiners")
 HOMOGRAPHS = merged_words("acronym_homographs")
+PARTICLES = frozenset(stem(w) for w in merged_words("particles"))
+"""The particles of separable phrasal verbs ("go" in "let them go")."""
+MAX_PARTICLE_GAP = 3
+"""Words that may stand between a verb and its particle."""
 """Function words spelt like an acronym ("us" and "US"): read as the acronym's synonym only when
 typed in capitals or after a determiner."""
 
