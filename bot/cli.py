@@ -272,6 +272,10 @@ def _check(path: Path | None) -> int:
     except KnowledgeError as exc:
         print(exc.report(), file=sys.stderr)
         return 1
+    from bot.engine.language import vocabulary_conflicts
+
+    for warning in vocabulary_conflicts(base.synonyms):
+        print(f"warning: vocabulary: {warning}", file=sys.stderr)
     print(f"OK: {base.summary_line()}, {len(base.synonyms)} synonym groups, in {len(base.files)} files.")
     return 0
 

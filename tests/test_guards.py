@@ -126,3 +126,12 @@ def test_language_data_loads_for_every_language() -> None:
     for data in all_languages():
         assert data.function_words and data.months and data.places
         assert set(data.acronym_homographs) <= set(data.function_words)
+
+
+def test_check_warns_of_synonyms_that_are_function_words() -> None:
+    from bot.engine.language import vocabulary_conflicts
+
+    warnings = vocabulary_conflicts([["us", "united states", "usa"], ["people", "lmao"], ["prison", "jail"]])
+    assert any('"us"' in w and "capitals" in w for w in warnings)
+    assert any('"lmao"' in w and "chatter" in w for w in warnings)
+    assert not any("jail" in w for w in warnings)

@@ -117,3 +117,29 @@ def zipf(word: str) -> float:
 def is_common(word: str) -> bool:
     """An everyday word of English or Spanish (not a name, not a misspelling)."""
     return len(word) > 1 and not word[0].isdigit() and zipf(word) >= COMMON_ZIPF
+
+
+def vocabulary_conflicts(synonym_groups: list[list[str]]) -> list[str]:
+    """Warnings for editors: a synonym that is also a function word or chatter of a language.
+
+    "us" (→ United States) is also the pronoun in "tell us": the engine reads it as the synonym only
+    when typed in capitals or after a determiner (see `acronym_homographs`); any other such word is
+    read as the synonym everywhere, which the editor should know.
+    """
+    function_words = merged_words("function_words")
+    chatter = merged_words("chatter")
+    homographs = merged_words("acronym_homographs")
+    out = []
+    for group in synonym_groups:
+        for term in group:
+            word = term.casefold()
+            if word in homographs:
+                out.append(
+                    f'"{term}" (synonym of "{group[0]}") is also a function word: read as the synonym only '
+                    f'in capitals or after "the" ("the {word}", "{word.upper()}")'
+                )
+            elif word in function_words and word != group[0].casefold():
+                out.append(f'"{term}" (synonym of "{group[0]}") is also a function word: it always counts')
+            elif word in chatter:
+                out.append(f'"{term}" (synonym of "{group[0]}") is also chatter in the language data')
+    return out
