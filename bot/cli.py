@@ -69,6 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
     _knowledge_arg(p)
 
     p = sub.add_parser(
+        "check-claims",
+        help="check the claims of each message in a file (one message per line)",
+        formatter_class=raw,
+        description="For each line of FILE (or standard input), find up to 3 claims the sources can "
+        "check and print each with its verdict (supported, contradicted, disputed) and sources.",
+        epilog="Examples:\n  python -m bot check-claims rumours.txt\n"
+        "  python -m bot check-claims --json rumours.txt > verdicts.jsonl\n"
+        "  echo 'so 90 got out on new year, yeah?' | python -m bot check-claims",
+    )
+    p.add_argument("file", nargs="?", type=Path, default=None, help="one message per line (default: stdin)")
+    p.add_argument("--json", action="store_true", help="one JSON object per message")
+    _knowledge_arg(p)
+
+    p = sub.add_parser(
         "calibrate",
         help="refit the answer decision on the labelled question sets",
         formatter_class=raw,
@@ -175,6 +189,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 1
     from bot import terminal
 
+    if args.command == "check-claims":
+        from bot.checkclaims import check_lines
+
+        if args.file is None:
+            return check_lines(engine, sys.stdin, sys.stdout, as_json=args.json)
+        try:
+            with args.file.open(encoding="utf-8", errors="replace") as fh:
+                return check_lines(engine, fh, sys.stdout, as_json=args.json)
+        except OSError as exc:
+            print(f"Cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+            return 1
     if args.command == "calibrate":
         return _calibrate(engine, args)
     if args.command == "ask":

@@ -48,3 +48,10 @@ def test_an_id_in_markup_is_never_read_as_a_figure(engine: Engine, question: str
     answer = engine.answer(question)
     assert answer.answered and "at least 87" in answer.text.lower()
     assert answer.question == question  # the reader's own text is kept for the reply
+
+
+@pytest.mark.parametrize(
+    "raw", ["BREAKING: 80 freed", "breaking!! 80 freed", "JUST IN - 80 freed", "🚨 BREAKING: 80 freed"]
+)
+def test_a_headline_tag_is_not_part_of_the_claim(raw: str) -> None:
+    assert clean_discord_text(raw).endswith("80 freed") and "breaking" not in clean_discord_text(raw).lower()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from bot.engine.language import all_languages
+
 _MENTION = re.compile(r"<(?:@[!&]?|#)\d{5,25}>")
 """User (`<@id>`, `<@!id>`), role (`<@&id>`) and channel (`<#id>`) mentions."""
 _SLASH_COMMAND = re.compile(r"</[\w -]{1,64}:\d{5,25}>")
@@ -25,6 +27,11 @@ _INVISIBLE_IN_WORD = re.compile(r"(?<=\w)[\u00ad\u200b\u200c\u200d\u2060\ufeff\u
 """A zero-width space, joiner or soft hyphen inside a word ("peo\u200bple") joins it up again."""
 
 
+_TAGS = sorted((t for data in all_languages() for t in data.headline_tags), key=len, reverse=True)
+_HEADLINE_TAG = re.compile(rf"^\W*(?:{'|'.join(re.escape(t) for t in _TAGS)})\s*[:!|\-–—]+\s*", re.IGNORECASE)
+""""BREAKING: 80 freed": the tag that opens a post is not part of its claim."""
+
+
 def clean_discord_text(text: str) -> str:
     """The question as prose: mentions, emoji, links, markdown and invisible characters removed.
 
@@ -37,4 +44,5 @@ def clean_discord_text(text: str) -> str:
         text = pattern.sub(" ", text)
     text = _QUOTE_OR_HEADING.sub("", text)
     text = _MARKDOWN.sub("", text)
-    return " ".join(text.split())
+    text = _HEADLINE_TAG.sub("", " ".join(text.split()))
+    return text

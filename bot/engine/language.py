@@ -33,6 +33,8 @@ class LanguageData(BaseModel):
     chatter: list[str] = Field(default_factory=list)
     negations: list[str] = Field(default_factory=list)
     particles: list[str] = Field(default_factory=list)
+    headline_tags: list[str] = Field(default_factory=list)
+    """Tags that open a post ("BREAKING:", "JUST IN:"): not part of the claim. May hold spaces."""
     months: dict[str, int] = Field(default_factory=dict)
     ordinals: dict[str, int] = Field(default_factory=dict)
     question_words: list[str] = Field(default_factory=list)
