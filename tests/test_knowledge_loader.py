@@ -79,21 +79,21 @@ CASES = {
         "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: at least 5 things\n"
         "    sources: [{source: nobody}]\n",
         "facts.yaml",
-        2,
+        6,
         "'nobody' is not a known source id",
     ),
     "unknown fact in answer": (
         "questions.yaml",
         "questions:\n  - id: q\n    question: What?\n    answer: '{nope} happened.'\n",
         "questions.yaml",
-        2,
+        4,
         "'nope', which is not a known fact id",
     ),
     "answer cites nothing": (
         "questions.yaml",
         "questions:\n  - id: q\n    question: What?\n    answer: Something.\n",
         "questions.yaml",
-        2,
+        4,
         "cites no fact",
     ),
     "duplicate id": (
@@ -109,7 +109,7 @@ CASES = {
         "questions:\n  - id: a\n    question: How many things?\n    answer: '{count}'\n"
         "  - id: b\n    question: how many THINGS\n    answer: '{count}'\n",
         "questions.yaml",
-        5,
+        6,
         "is also in entry 'a'",
     ),
     "empty text": (
@@ -162,7 +162,7 @@ CASES = {
         "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: at least 5 things\n"
         "    date: 2027-01-01\n    sources: [{source: agency}]\n",
         "facts.yaml",
-        2,
+        6,
         "after the story's as-of date",
     ),
 }
