@@ -136,8 +136,8 @@ def describe_invisible(chars: list[str]) -> str:
     """The problem message for invisible characters found in a text."""
     names = ", ".join(f"U+{ord(c):04X} ({unicodedata.name(c, 'a control character')})" for c in chars)
     return (
-        f"invisible character{'s' if len(chars) > 1 else ''} {names} in the text: control, "
-        "bidirectional and zero-width characters make text display differently from what it says "
+        f"invisible character{'s' if len(chars) > 1 else ''} {names}: control, bidirectional and "
+        "zero-width characters make text display differently from what it says "
         '(a right-to-left override shows "78" as "87"); delete '
         f"{'them' if len(chars) > 1 else 'it'}"
     )
