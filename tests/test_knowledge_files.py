@@ -105,6 +105,7 @@ def test_dangling_yaml_link_is_an_error(tmp_path: Path) -> None:
     assert not any("notes.txt" in p for p in found)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_fifo_is_an_error(tmp_path: Path) -> None:
     kb = write_base(tmp_path / "kb")
     os.mkfifo(kb / "pipe.yaml")
@@ -243,6 +244,16 @@ def test_node_limit_across_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     (kb / "vocabulary.yaml").write_text("synonyms:\n" + "  - [a, b, c]\n" * 10, encoding="utf-8")
     found = problems_of(kb)
     assert any("too many YAML nodes in all" in p for p in found), found
+
+
+def test_a_file_of_broken_entries_gets_a_bounded_report(tmp_path: Path) -> None:
+    kb = write_base(tmp_path / "kb")
+    (kb / "bad.yaml").write_text("facts:\n" + "  - {vaule: 1}\n" * 20_000, encoding="utf-8")
+    started = time.perf_counter()
+    found = problems_of(kb)
+    assert time.perf_counter() - started < 10
+    assert len(found) <= 250, len(found)  # not 100,000 (five per entry)
+    assert any("more than 200 problems in this file" in p for p in found)
 
 
 # --- a save of several files is seen whole (item 14) ---------------------------------------------

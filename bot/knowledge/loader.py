@@ -31,6 +31,10 @@ DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge"
 
 MAX_TOTAL_NODES: Final = 2 * MAX_NODES
 """YAML nodes across all files: three times the 10,000-entry benchmark base."""
+MAX_FILE_PROBLEMS: Final = 200
+"""Problems listed per file: a file of 100,000 broken entries is reported, not recited."""
+MAX_PROBLEMS: Final = 1000
+"""Problems listed in all; the files after that are not checked."""
 
 # Section name in a file → (model, kind label used in messages and locations).
 SECTIONS: dict[str, tuple[type[BaseModel], str]] = {
@@ -107,6 +111,12 @@ def build_base(reading: Reading) -> KnowledgeBase:
     entries = _Entries(complete=not reading.problems)
     budget = MAX_TOTAL_NODES
     for file in reading.files:
+        if len(problems) >= MAX_PROBLEMS:
+            entries.complete = False
+            problems.append(
+                Problem(file.display, None, None, f"not checked: more than {MAX_PROBLEMS} problems before it")
+            )
+            continue
         parsed = parse_yaml(file.data, file.display, file.digest, max(budget, 0))
         budget -= parsed.nodes
         if parsed.data is None:
@@ -216,6 +226,14 @@ def _collect(parsed: ParsedFile, base: KnowledgeBase, entries: _Entries) -> list
             )
             continue
         for i, item in enumerate(items):
+            if len(problems) >= MAX_FILE_PROBLEMS:
+                entries.complete = False  # the entries not validated are unknown to the cross-check
+                problem(
+                    parsed.line_of(section, i),
+                    None,
+                    f"more than {MAX_FILE_PROBLEMS} problems in this file; the rest of it is not checked",
+                )
+                return problems
             if model is QA and isinstance(item, dict) and isinstance(item.get("answer"), str):
                 entry_id = item.get("id") if isinstance(item.get("id"), str) else None
                 for message in template_problems(item["answer"]):
