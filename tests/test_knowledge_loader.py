@@ -369,3 +369,8 @@ def test_bad_said_on_date_is_described_as_a_date(tmp_path: Path) -> None:
     found = problems_of(write_base(tmp_path / "kb", facts_yaml=facts))
     assert any("said_on" in p and "not a real day" in p for p in found), found
     assert not any("ids use lower-case" in p for p in found), found
+
+
+def test_a_broken_story_does_not_make_every_topic_unknown(tmp_path: Path) -> None:
+    found = problems_of(write_base(tmp_path / "kb", story_yaml="story:\n  - not a mapping\n"))
+    assert len(found) == 1 and "each story must be a mapping" in found[0], found

@@ -10,6 +10,7 @@ unknown, and when a whole file could not be read, no reference is (its entries a
 from __future__ import annotations
 
 import gc
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -159,18 +160,18 @@ def _with_entries(parsed: ParsedFile, problems: list[Problem]) -> list[Problem]:
     """Parse problems name a line only; name the entry that line belongs to as well."""
     if not problems or not isinstance(parsed.data, dict):
         return problems
-    starts = sorted(
-        (line, key) for key, line in parsed.lines.items() if len(key) == 2 and isinstance(key[1], int)
-    )
+    # where each top-level key and each item of a top-level list starts, in line order
+    starts = sorted((line, key) for key, line in parsed.lines.items() if key)
+    lines = [line for line, _ in starts]
     out = []
     for p in problems:
-        entry = None
-        for line, key in starts:
-            if p.line is None or line > p.line:
-                break
-            item = _item(parsed.data, key)
-            entry = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
-        out.append(Problem(p.file, p.line, p.entry or entry, p.message))
+        entry = p.entry
+        at = bisect_right(lines, p.line) - 1 if p.line is not None else -1
+        if entry is None and at >= 0 and len(starts[at][1]) == 2:
+            item = _item(parsed.data, starts[at][1])
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                entry = item["id"]
+        out.append(Problem(p.file, p.line, entry, p.message))
     return out
 
 
@@ -205,6 +206,8 @@ def _collect(parsed: ParsedFile, base: KnowledgeBase, entries: _Entries) -> list
 
     if "story" in data:
         story = _validate(Story, data["story"], parsed, ("story",), "story", problem, entries)
+        if story is None:
+            entries.broken.add("story:")  # even without a readable id: its topics are unknown
         if isinstance(story, Story):
             key = f"story:{story.id}"
             base.stories.append(story)
