@@ -374,3 +374,14 @@ def test_bad_said_on_date_is_described_as_a_date(tmp_path: Path) -> None:
 def test_a_broken_story_does_not_make_every_topic_unknown(tmp_path: Path) -> None:
     found = problems_of(write_base(tmp_path / "kb", story_yaml="story:\n  - not a mapping\n"))
     assert len(found) == 1 and "each story must be a mapping" in found[0], found
+
+
+def test_a_question_in_two_entries_is_shown_at_the_alternate(tmp_path: Path) -> None:
+    questions = (
+        "questions:\n  - id: how-many\n    question: How many things happened?\n"
+        '    answer: "{count} happened on {count.date}."\n'
+        "  - id: number\n    question: What was the number?\n    alternates:\n"
+        "      - Number of things?\n      - how many things happened\n    answer: '{count}'\n"
+    )
+    found = problems_of(write_base(tmp_path / "kb", questions_yaml=questions))
+    assert any(p.startswith("kb/questions.yaml:9: [number]") and "also in entry" in p for p in found), found

@@ -245,12 +245,19 @@ def read_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The file's bytes, at most `limit` of them: raises ValueError when it holds more (it may
     have grown since it was measured), OSError when it cannot be read."""
     with open(path, "rb", opener=_nonblocking) as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
             raise ValueError("not a regular file: cannot load it")
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(_too_big(max(len(data), os.stat(path).st_size)))
-    return data
+        # the size it has now, plus a byte to notice growth: reading `limit` at once would
+        # allocate the whole limit for every file, however small
+        chunks = [f.read(min(st.st_size, limit) + 1)]
+        got = len(chunks[0])
+        while got <= limit and (chunk := f.read(min(1 << 20, limit + 1 - got))):
+            chunks.append(chunk)
+            got += len(chunk)
+    if got > limit:
+        raise ValueError(_too_big(max(got, st.st_size)))
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def read_once(root: Path) -> Reading:

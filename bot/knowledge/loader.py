@@ -88,21 +88,7 @@ class _Entries:
         if found is None:
             return Location("?", None)
         parsed, prefix = found
-        if len(path) >= 2 and path[0] == "alternates" and isinstance(path[1], int):
-            path = ("alternates", _raw_alternate(parsed.data, prefix, path[1]), *path[2:])
         return Location(parsed.path, parsed.line_of(*prefix, *path))
-
-
-def _raw_alternate(data: Any, prefix: Path_, index: int) -> int:
-    """The YAML index of the `index`-th alternate the model kept (it drops blank ones)."""
-    item = data
-    for key in prefix:
-        item = item[key]
-    raw = item.get("alternates") if isinstance(item, dict) else None
-    if not isinstance(raw, list):
-        return index
-    kept = [i for i, text in enumerate(raw) if not isinstance(text, str) or text.strip()]
-    return kept[index] if index < len(kept) else index
 
 
 def build_base(reading: Reading) -> KnowledgeBase:
@@ -128,6 +114,7 @@ def build_base(reading: Reading) -> KnowledgeBase:
         base.files.append(file.display)
         base.digests[file.display] = file.digest
         problems.extend(_collect(parsed, base, entries))
+        parsed.data = None  # validated: kept to the end, every file's raw data would cost 30 MB at 10k
     problems.extend(
         cross_check(
             base,

@@ -144,6 +144,7 @@ def cross_check(
             if m.group(2) in {None, "value"} and used.value is None:
                 at(key, qa.id, f"the answer uses {{{m.group(1)}}} but that fact has no `value`", "answer")
         for i, text in enumerate(qa.phrasings()):
+            # the model keeps every alternate (a blank one is an error), so i - 1 is the YAML index
             phrasing: FieldPath = ("question",) if i == 0 else ("alternates", i - 1)
             norm = normalize(text)
             if not norm:

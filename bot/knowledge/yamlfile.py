@@ -149,7 +149,8 @@ class ParsedFile:
 
     path: str
     data: Any
-    text: str = ""
+    raw: bytes = b""
+    """The bytes parsed (the same object the reader holds), to compose again for a field's line."""
     problems: list[Problem] = field(default_factory=list)
     digest: str = ""
     """SHA-256 of the bytes read: what the data was parsed from (the engine cache keys on it)."""
@@ -167,9 +168,9 @@ class ParsedFile:
         """
         if keys in self.lines:
             return self.lines[keys]
-        if self._root is None and self.text:
+        if self._root is None and self.raw:
             try:
-                self._root = _compose(self.text)
+                self._root = _compose(self.raw.decode("utf-8-sig"))
             except (yaml.YAMLError, _Refused):  # it parsed the first time: cannot happen
                 return self.lines.get(keys[:2]) or self.lines.get(keys[:1]) or self.lines.get(())
         node = self._root
@@ -233,7 +234,7 @@ def parse_yaml(raw: bytes, display: str, digest: str = "", max_nodes: int = MAX_
         return fail(f"YAML error: {exc}")
     if root is None:
         return fail("the file is empty; add entries or delete it")
-    result.text = text
+    result.raw = raw
     builder = _Builder(display)
     data = builder.document(root, result.lines)
     result.nodes = builder.count
