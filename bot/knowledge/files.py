@@ -90,10 +90,12 @@ def display_path(file: Path, root: Path) -> str:
 
 
 def _mib(size: int) -> str:
+    """A size for people: "7.5 MiB"."""
     return f"{size / 1048576:.1f} MiB"
 
 
 def _too_big(size: int) -> str:
+    """The message for a file over the per-file cap."""
     return (
         f"the file is {_mib(size)}; the limit is {MAX_FILE_BYTES // 1048576} MiB: split it into several files"
     )
@@ -216,6 +218,7 @@ def _walk(
 
 
 def _add_file(path: Path, display: str, st: os.stat_result, result: Scan) -> None:
+    """Take a file named like a knowledge file, or say why not (not regular, too big)."""
     if not stat.S_ISREG(st.st_mode):
         result.problems.append(Problem(display, None, None, "not a regular file: cannot load it"))
     elif st.st_size > MAX_FILE_BYTES:
@@ -225,6 +228,7 @@ def _add_file(path: Path, display: str, st: os.stat_result, result: Scan) -> Non
 
 
 def _unreadable(path: Path, exc: OSError) -> str:
+    """Why `path` cannot be followed or read, in an editor's words."""
     if exc.errno == errno.ELOOP:
         return "a symlink loop: the link never reaches a file; fix or remove it"
     if exc.errno == errno.ENOENT:
@@ -237,6 +241,7 @@ def _unreadable(path: Path, exc: OSError) -> str:
 
 
 def _nonblocking(path: str, flags: int) -> int:
+    """`open`'s opener: O_NONBLOCK added."""
     # a file swapped for a FIFO after the scan must not hang the load
     return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
 

@@ -163,12 +163,14 @@ def _with_entries(parsed: ParsedFile, problems: list[Problem]) -> list[Problem]:
 
 
 def _item(data: dict[Any, Any], key: tuple[str | int, ...]) -> Any:
+    """The raw item at (section, index), or None."""
     section, index = key
     items = data.get(section)
     return items[index] if isinstance(items, list) and isinstance(index, int) else None
 
 
 def _collect(parsed: ParsedFile, base: KnowledgeBase, entries: _Entries) -> list[Problem]:
+    """Validate one file's sections into `base`; the problems found."""
     data = parsed.data
     problems: list[Problem] = []
 
@@ -255,6 +257,7 @@ def _store(
     problem: Report,
     entries: _Entries,
 ) -> None:
+    """File a validated entry under its id, or report the id as already used."""
     kind = SECTIONS[section][1]
     key = f"{kind}:{entry.id}"
     if key in base.locations:

@@ -22,6 +22,7 @@ class Problem:
 
 
 def _order(p: Problem) -> tuple[str, int, str]:
+    """Report order: by file, then line."""
     return (p.file, p.line or 0, p.message)
 
 

@@ -111,6 +111,7 @@ class _Composer(_BaseLoader):
 
 
 def _compose(text: str, max_nodes: int = MAX_NODES, total: bool = False) -> Node | None:
+    """The node tree of one document, within the limits; raises _Refused or a YAMLError."""
     loader = _Composer(text, max_nodes, total)
     try:
         return loader.get_single_node()
@@ -257,6 +258,7 @@ class _Builder:
         self._safe = SafeConstructor()  # PyYAML's own constructors, for typed and tagged scalars
 
     def problem(self, node: Node, message: str) -> None:
+        """Report a problem at the node's line."""
         if len(self.problems) < 50:  # a file of garbage must not produce a million lines
             self.problems.append(Problem(self.display, node.start_mark.line + 1, None, message))
 
@@ -310,6 +312,7 @@ class _Builder:
         return data
 
     def _store(self, data: dict[Any, Any], key: Any, key_node: Node, mapping: Node, value: Any) -> None:
+        """Put one key and value in a mapping, reporting an unhashable or repeated key."""
         try:
             duplicate = key in data
         except TypeError:  # a list or mapping as a key ("? [a, b]: c")
@@ -328,6 +331,7 @@ class _Builder:
         data[key] = value
 
     def _plain(self, node: Node, value: str) -> Any:
+        """A plain scalar's value: a number, yes/no or null when PyYAML's patterns say so, else text."""
         resolvers = _IMPLICIT.get(value[:1])
         if resolvers:
             for tag, rx in resolvers:
@@ -336,6 +340,7 @@ class _Builder:
         return value
 
     def _typed(self, node: Node, tag: str) -> Any:
+        """Build a plain scalar of an implicit type with PyYAML's own constructor."""
         if tag == "tag:yaml.org,2002:merge":
             self.problem(node, "merge keys (<<) are not allowed: write the fields out")
             return node.value
@@ -344,6 +349,7 @@ class _Builder:
         return self._safe.yaml_constructors[tag](self._safe, node)
 
     def _tagged_scalar(self, node: Node) -> Any:
+        """A scalar with an explicit tag: the standard safe ones are built, the rest refused."""
         constructor = self._safe.yaml_constructors.get(node.tag)
         if constructor is None or node.tag == "tag:yaml.org,2002:binary":
             self.problem(node, f"the tag {node.tag!r} is not allowed: write the value plainly")
