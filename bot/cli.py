@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__
-from bot.knowledge import KnowledgeBase, KnowledgeError, load_base
+from bot.knowledge import KnowledgeBase, KnowledgeError, load_base, warning_lines
 from bot.misses import add_misses_parser, run_misses
 
 if TYPE_CHECKING:
@@ -302,6 +302,8 @@ def _check(path: Path | None) -> int:
     for warning in vocabulary_conflicts(base.synonyms):
         print(f"warning: vocabulary: {warning}", file=sys.stderr)
     print(f"OK: {base.summary_line()}, {len(base.synonyms)} synonym groups, in {len(base.files)} files.")
+    for line in warning_lines(base.warnings):  # e.g. an editor's lock file, not loaded
+        print(line, file=sys.stderr)
     return 0
 
 

@@ -10,7 +10,9 @@ import pytest
 
 from bot.knowledge import KnowledgeError, load_base
 from bot.knowledge.yamlfile import MAX_FILE_BYTES
-from tests.helpers import write_base
+from tests.helpers import MINIMAL, write_base
+
+MINIMAL_FACTS = MINIMAL["facts.yaml"]
 
 
 def problems_of(path: Path) -> list[str]:
@@ -79,21 +81,21 @@ CASES = {
         "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: at least 5 things\n"
         "    sources: [{source: nobody}]\n",
         "facts.yaml",
-        2,
+        6,
         "'nobody' is not a known source id",
     ),
     "unknown fact in answer": (
         "questions.yaml",
         "questions:\n  - id: q\n    question: What?\n    answer: '{nope} happened.'\n",
         "questions.yaml",
-        2,
+        4,
         "'nope', which is not a known fact id",
     ),
     "answer cites nothing": (
         "questions.yaml",
         "questions:\n  - id: q\n    question: What?\n    answer: Something.\n",
         "questions.yaml",
-        2,
+        4,
         "cites no fact",
     ),
     "duplicate id": (
@@ -109,7 +111,7 @@ CASES = {
         "questions:\n  - id: a\n    question: How many things?\n    answer: '{count}'\n"
         "  - id: b\n    question: how many THINGS\n    answer: '{count}'\n",
         "questions.yaml",
-        5,
+        6,
         "is also in entry 'a'",
     ),
     "empty text": (
@@ -162,7 +164,7 @@ CASES = {
         "facts:\n  - id: count\n    topic: main\n    statement: s\n    value: at least 5 things\n"
         "    date: 2027-01-01\n    sources: [{source: agency}]\n",
         "facts.yaml",
-        2,
+        6,
         "after the story's as-of date",
     ),
 }
@@ -250,3 +252,136 @@ def test_check_command_reports_counts_and_problems(
     assert main(["check", str(broken)]) == 1
     err = capsys.readouterr().err
     assert "facts.yaml:" in err and "Traceback" not in err
+
+
+# --- broken answer placeholders are errors (issue 13, item 10) ---------------------------------
+
+BROKEN_PLACEHOLDERS = {
+    "{count.year}": "'.year' is not something a placeholder can show",
+    "{Count}": "did you mean '{count}'",
+    "{ count }": "did you mean '{count}'",
+    "{count:value}": "did you mean '{count.value}'",
+    "{count_x}": "did you mean '{count-x}'",
+    "{count.date": "is not closed",
+    "{": "a lone '{'",
+}
+
+
+@pytest.mark.parametrize("placeholder", sorted(BROKEN_PLACEHOLDERS), ids=sorted(BROKEN_PLACEHOLDERS))
+def test_broken_placeholder_is_an_error(tmp_path: Path, placeholder: str) -> None:
+    questions = (
+        "questions:\n  - id: how-many\n    question: How many things happened?\n"
+        f"    answer: '{{count}} happened; see {placeholder} here.'\n"
+    )
+    found = problems_of(write_base(tmp_path / "kb", questions_yaml=questions))
+    shown = placeholder if placeholder != "{" else "'{'"
+    matching = [p for p in found if shown in p and BROKEN_PLACEHOLDERS[placeholder] in p]
+    assert matching, found
+    assert matching[0].startswith("kb/questions.yaml:4: [how-many]"), matching  # file, line, entry
+
+
+# --- one run reports schema and cross-reference problems, at the field (item 11) ----------------
+
+ONE_RUN_FACTS = """\
+facts:
+  - id: count
+    topic: main
+    statement: At least 5 things happened.
+    vaule: at least 5 things
+    sources:
+      - source: nobody
+  - id: other
+    topic: main
+    statement: Six.
+    value: at least 6 things
+    sources:
+      - source: agency
+        via: [nowhere]
+  - id: broken
+    topic: main
+    sources: [{source: agency}]
+"""
+ONE_RUN_QUESTIONS = """\
+questions:
+  - id: how-many
+    question: How many things happened?
+    answer: "{count} happened; {other} and {broken} too."
+    facts: [missing]
+"""
+
+
+def test_schema_and_cross_reference_problems_in_one_run_at_the_field(tmp_path: Path) -> None:
+    kb = write_base(tmp_path / "kb", facts_yaml=ONE_RUN_FACTS, questions_yaml=ONE_RUN_QUESTIONS)
+    found = problems_of(kb)
+    text = "\n".join(found)
+    assert "kb/facts.yaml:5: [count] fact: unknown field `vaule` (did you mean 'value'?)" in text
+    # the entry with the misspelt field still has its references checked, at the field's line
+    assert "kb/facts.yaml:7: [count] source 'nobody' is not a known source id" in text
+    assert "kb/facts.yaml:14: [other] `via` 'nowhere' is not a known source id" in text
+    assert "kb/facts.yaml:15: [broken] fact: missing required field `statement`" in text
+    assert "kb/questions.yaml:5: [how-many] the answer refers to 'missing'" in text
+    # no echo of the schema problems: 'broken' exists (with a problem), and 'count' lost its value
+    # only because its `value` was misspelt
+    assert "'broken', which is not a known fact id" not in text
+    assert "has no `value`" not in text
+
+
+def test_a_file_that_cannot_be_parsed_does_not_flood_the_report(tmp_path: Path) -> None:
+    kb = write_base(tmp_path / "kb", facts_yaml="facts:\n  - id: count\n   topic: main\n")
+    found = problems_of(kb)
+    assert len(found) == 1 and "syntax error" in found[0], found  # not "'count' is not a known fact"
+
+
+# --- invisible characters (item 12, the check part) ---------------------------------------------
+
+
+def test_bidi_zero_width_and_control_characters_are_flagged(tmp_path: Path) -> None:
+    facts = (
+        'facts:\n  - id: count\n    topic: main\n    statement: "At least 78 things\\e[31m happened."\n'
+        '    value: "at least \\u202E78\\u202C things"\n    amount: 78\n'
+        "    sources: [{source: agency}]\n"
+    )
+    questions = (
+        "questions:\n  - id: how-many\n    question: How many things happened?\n"
+        '    alternates: ["How many\\u200B things?"]\n    answer: "{count} happened."\n'
+    )
+    found = problems_of(write_base(tmp_path / "kb", facts_yaml=facts, questions_yaml=questions))
+    text = "\n".join(found)
+    assert "kb/facts.yaml:5: [count] invisible characters U+202E (RIGHT-TO-LEFT OVERRIDE), U+202C" in text
+    assert "kb/facts.yaml:4: [count] invisible character U+001B" in text
+    assert "kb/questions.yaml:4: [how-many] invisible character U+200B (ZERO WIDTH SPACE)" in text
+
+
+def test_tabs_newlines_and_no_break_spaces_are_fine(tmp_path: Path) -> None:
+    facts = MINIMAL_FACTS.replace(
+        "statement: At least 5 things happened.", 'statement: "At\\tleast 5\\u00a0things\\nhappened."'
+    )
+    assert load_base(write_base(tmp_path / "kb", facts_yaml=facts)).facts["count"]
+
+
+# --- issue 14: a bad said_on date is not an id problem --------------------------------------------
+
+
+def test_bad_said_on_date_is_described_as_a_date(tmp_path: Path) -> None:
+    facts = MINIMAL_FACTS.replace(
+        "      - source: agency\n", "      - source: agency\n        said_on: 2025-02-30\n"
+    )
+    found = problems_of(write_base(tmp_path / "kb", facts_yaml=facts))
+    assert any("said_on" in p and "not a real day" in p for p in found), found
+    assert not any("ids use lower-case" in p for p in found), found
+
+
+def test_a_broken_story_does_not_make_every_topic_unknown(tmp_path: Path) -> None:
+    found = problems_of(write_base(tmp_path / "kb", story_yaml="story:\n  - not a mapping\n"))
+    assert len(found) == 1 and "each story must be a mapping" in found[0], found
+
+
+def test_a_question_in_two_entries_is_shown_at_the_alternate(tmp_path: Path) -> None:
+    questions = (
+        "questions:\n  - id: how-many\n    question: How many things happened?\n"
+        '    answer: "{count} happened on {count.date}."\n'
+        "  - id: number\n    question: What was the number?\n    alternates:\n"
+        "      - Number of things?\n      - how many things happened\n    answer: '{count}'\n"
+    )
+    found = problems_of(write_base(tmp_path / "kb", questions_yaml=questions))
+    assert any(p.startswith("kb/questions.yaml:9: [number]") and "also in entry" in p for p in found), found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.knowledge.model import QA, Event, Fact, Source, Story
+from bot.knowledge.problems import Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,8 @@ class KnowledgeBase:
     files: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
     """File (as in `files`) → SHA-256 of the bytes it was loaded from."""
+    warnings: list[Problem] = field(default_factory=list)
+    """What an editor should know but did not stop the load (an editor's lock file, skipped)."""
 
     def counts(self) -> dict[str, int]:
         """How many of each kind of entry; shown by `check` and `/about`."""

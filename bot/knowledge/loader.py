@@ -1,22 +1,41 @@
-"""Load every `*.yaml` under a directory into a validated KnowledgeBase, or report every problem."""
+"""Load every `*.yaml` under a directory into a validated KnowledgeBase, or report every problem.
+
+One run finds everything: files that cannot be read, YAML and schema problems, broken answer
+templates, invisible characters and cross-references between entries, each at the line of the
+field it concerns. An entry with a schema problem still has its references checked when dropping
+the faulty fields leaves a valid entry; references *to* a broken entry are not reported as
+unknown, and when a whole file could not be read, no reference is (its entries are unknown).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from rapidfuzz import process
 
 from bot.knowledge.base import KnowledgeBase, Location
-from bot.knowledge.model import QA, Event, Fact, Source, Story, Vocabulary
+from bot.knowledge.files import Reading, display_path, read_consistent, scan
+from bot.knowledge.model import ID_PATTERN, QA, Event, Fact, Source, Story, Vocabulary, template_problems
 from bot.knowledge.problems import KnowledgeError, Problem
 from bot.knowledge.validate import cross_check
-from bot.knowledge.yamlfile import ParsedFile, read_yaml
+from bot.knowledge.yamlfile import MAX_NODES, ParsedFile, parse_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge"
+
+MAX_TOTAL_NODES: Final = 2 * MAX_NODES
+"""YAML nodes across all files: three times the 10,000-entry benchmark base."""
+MAX_FILE_PROBLEMS: Final = 200
+"""Problems listed per file: a file of 100,000 broken entries is reported, not recited."""
+MAX_PROBLEMS: Final = 1000
+"""Problems listed in all; the files after that are not checked."""
 
 # Section name in a file → (model, kind label used in messages and locations).
 SECTIONS: dict[str, tuple[type[BaseModel], str]] = {
@@ -27,52 +46,131 @@ SECTIONS: dict[str, tuple[type[BaseModel], str]] = {
 }
 TOP_LEVEL = ["story", *SECTIONS, "synonyms"]
 
+Path_ = tuple[str | int, ...]
+Report = Callable[[int | None, str | None, str], None]
+
 
 def load_base(path: Path | str | None = None) -> KnowledgeBase:
     """Load and validate the base at `path` (a directory or one file; default `knowledge/`).
 
     Raises KnowledgeError listing every problem found, each with file, line and entry id.
+    Warnings (an editor's lock file) do not stop the load; they are in `base.warnings`.
     """
     root = Path(path) if path is not None else DEFAULT_PATH
-    files, problems = find_files(root)
-    base = KnowledgeBase()
-    for file in files:
-        display = display_path(file, root)
-        parsed = read_yaml(file, display)
-        problems.extend(parsed.problems)
-        if parsed.data is not None:
-            base.files.append(display)
-            base.digests[display] = parsed.digest
-            problems.extend(_collect(parsed, base))
-    if not problems:
-        problems.extend(cross_check(base))
+    with _gc_paused():
+        return build_base(read_consistent(root))
+
+
+def find_files(root: Path) -> tuple[list[Path], list[Problem]]:
+    """The knowledge files under `root` in load order, and every error finding them (unreadable
+    folders, loops, dangling links, files over the size caps). Lock files are left out, silently
+    here: `load_base` reports them as warnings."""
+    found = scan(root)
+    return [f.path for f in found.files], found.problems
+
+
+@dataclass(slots=True)
+class _Entries:
+    """What the cross-check needs to know beyond the base: where each entry is, and which ones
+    are missing or incomplete because of their own problems."""
+
+    where: dict[str, tuple[ParsedFile, Path_]] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
+    """"kind:id" of entries that failed validation altogether."""
+    salvaged: set[str] = field(default_factory=set)
+    """"kind:id" of entries kept for the cross-check without their faulty fields."""
+    complete: bool = True
+    """False when a file could not be read or parsed: references to its entries cannot be told."""
+
+    def locate(self, key: str, path: Path_) -> Location:
+        """The line of field `path` (like ("sources", 0, "source")) in the entry `key`."""
+        found = self.where.get(key)
+        if found is None:
+            return Location("?", None)
+        parsed, prefix = found
+        return Location(parsed.path, parsed.line_of(*prefix, *path))
+
+
+def build_base(reading: Reading) -> KnowledgeBase:
+    """Parse, validate and cross-check files already read; raises KnowledgeError."""
+    problems = list(reading.problems)
+    base = KnowledgeBase(warnings=list(reading.warnings))
+    entries = _Entries(complete=not reading.problems)
+    budget = MAX_TOTAL_NODES
+    for file in reading.files:
+        if len(problems) >= MAX_PROBLEMS:
+            entries.complete = False
+            problems.append(
+                Problem(file.display, None, None, f"not checked: more than {MAX_PROBLEMS} problems before it")
+            )
+            continue
+        parsed = parse_yaml(file.data, file.display, file.digest, max(budget, 0))
+        budget -= parsed.nodes
+        if parsed.data is None:
+            entries.complete = False
+            problems.extend(parsed.problems)
+            continue
+        problems.extend(_with_entries(parsed, parsed.problems))
+        base.files.append(file.display)
+        base.digests[file.display] = file.digest
+        problems.extend(_collect(parsed, base, entries))
+        parsed.data = None  # validated: kept to the end, every file's raw data would cost 30 MB at 10k
+    problems.extend(
+        cross_check(
+            base,
+            entries.locate,
+            broken=entries.broken,
+            salvaged=entries.salvaged,
+            complete=entries.complete,
+        )
+    )
     if problems:
-        raise KnowledgeError(problems)
+        raise KnowledgeError(problems, base.warnings)
     base.events.sort(key=lambda e: e.date)  # stable: same-day events keep the editors' order
     return base
 
 
-def find_files(root: Path) -> tuple[list[Path], list[Problem]]:
-    """The knowledge files under `root` in load order, or why there are none."""
-    if not root.exists():
-        return [], [Problem(str(root), None, None, "no such file or directory")]
-    if root.is_file():
-        return [root], []
-    files = sorted(p for p in root.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
-    if not files:
-        return [], [Problem(str(root), None, None, "no .yaml files here: is this the knowledge directory?")]
-    return files, []
-
-
-def display_path(file: Path, root: Path) -> str:
-    """The path as an editor recognises it: relative to the knowledge directory's parent."""
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Loading allocates a few hundred thousand objects and frees none of them as cycles: the
+    cyclic collector would scan the growing heap again and again (a third of a plain parse)."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        return str(file.relative_to(root.parent))
-    except ValueError:
-        return str(file)
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
-def _collect(parsed: ParsedFile, base: KnowledgeBase) -> list[Problem]:
+def _with_entries(parsed: ParsedFile, problems: list[Problem]) -> list[Problem]:
+    """Parse problems name a line only; name the entry that line belongs to as well."""
+    if not problems or not isinstance(parsed.data, dict):
+        return problems
+    # where each top-level key and each item of a top-level list starts, in line order
+    starts = sorted((line, key) for key, line in parsed.lines.items() if key)
+    lines = [line for line, _ in starts]
+    out = []
+    for p in problems:
+        entry = p.entry
+        at = bisect_right(lines, p.line) - 1 if p.line is not None else -1
+        if entry is None and at >= 0 and len(starts[at][1]) == 2:
+            item = _item(parsed.data, starts[at][1])
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                entry = item["id"]
+        out.append(Problem(p.file, p.line, entry, p.message))
+    return out
+
+
+def _item(data: dict[Any, Any], key: tuple[str | int, ...]) -> Any:
+    """The raw item at (section, index), or None."""
+    section, index = key
+    items = data.get(section)
+    return items[index] if isinstance(items, list) and isinstance(index, int) else None
+
+
+def _collect(parsed: ParsedFile, base: KnowledgeBase, entries: _Entries) -> list[Problem]:
+    """Validate one file's sections into `base`; the problems found."""
     data = parsed.data
     problems: list[Problem] = []
 
@@ -96,10 +194,14 @@ def _collect(parsed: ParsedFile, base: KnowledgeBase) -> list[Problem]:
             )
 
     if "story" in data:
-        story = _validate(Story, data["story"], parsed, ("story",), "story", problem)
+        story = _validate(Story, data["story"], parsed, ("story",), "story", problem, entries)
+        if story is None:
+            entries.broken.add("story:")  # even without a readable id: its topics are unknown
         if isinstance(story, Story):
+            key = f"story:{story.id}"
             base.stories.append(story)
-            base.locations[f"story:{story.id}"] = Location(parsed.path, parsed.line_of("story"))
+            base.locations[key] = Location(parsed.path, parsed.line_of("story"))
+            entries.where.setdefault(key, (parsed, ("story",)))
 
     for section, (model, kind) in SECTIONS.items():
         if section not in data:
@@ -108,6 +210,7 @@ def _collect(parsed: ParsedFile, base: KnowledgeBase) -> list[Problem]:
         if items is None:
             continue
         if not isinstance(items, list):
+            entries.complete = False  # whatever this was meant to hold is unknown to the cross-check
             problem(
                 parsed.line_of(section),
                 None,
@@ -115,18 +218,32 @@ def _collect(parsed: ParsedFile, base: KnowledgeBase) -> list[Problem]:
             )
             continue
         for i, item in enumerate(items):
-            entry = _validate(model, item, parsed, (section, i), kind, problem)
+            if len(problems) >= MAX_FILE_PROBLEMS:
+                entries.complete = False  # the entries not validated are unknown to the cross-check
+                problem(
+                    parsed.line_of(section, i),
+                    None,
+                    f"more than {MAX_FILE_PROBLEMS} problems in this file; the rest of it is not checked",
+                )
+                return problems
+            if model is QA and isinstance(item, dict) and isinstance(item.get("answer"), str):
+                entry_id = item.get("id") if isinstance(item.get("id"), str) else None
+                for message in template_problems(item["answer"]):
+                    problem(parsed.line_of(section, i, "answer"), entry_id, f"question: `answer`: {message}")
+            entry = _validate(model, item, parsed, (section, i), kind, problem, entries)
             if entry is None:
                 continue
-            _store(base, section, entry, Location(parsed.path, parsed.line_of(section, i)), problem)
+            _store(base, section, entry, parsed, (section, i), problem, entries)
 
     if "synonyms" in data:
-        vocab = _validate(Vocabulary, {"synonyms": data["synonyms"]}, parsed, (), "synonyms", problem)
+        vocab = _validate(
+            Vocabulary, {"synonyms": data["synonyms"]}, parsed, (), "synonyms", problem, entries
+        )
         if isinstance(vocab, Vocabulary):
             for i, group in enumerate(vocab.synonyms):
-                base.locations[f"synonyms:{len(base.synonyms)}"] = Location(
-                    parsed.path, parsed.line_of("synonyms", i)
-                )
+                key = f"synonyms:{len(base.synonyms)}"
+                base.locations[key] = Location(parsed.path, parsed.line_of("synonyms", i))
+                entries.where[key] = (parsed, ("synonyms", i))
                 base.synonyms.append(group)
     return problems
 
@@ -135,18 +252,24 @@ def _store(
     base: KnowledgeBase,
     section: str,
     entry: Any,
-    where: Location,
-    problem: Callable[[int | None, str | None, str], None],
+    parsed: ParsedFile,
+    path: Path_,
+    problem: Report,
+    entries: _Entries,
 ) -> None:
+    """File a validated entry under its id, or report the id as already used."""
     kind = SECTIONS[section][1]
     key = f"{kind}:{entry.id}"
     if key in base.locations:
         first = base.locations[key]
         problem(
-            where.line, entry.id, f"the {kind} id {entry.id!r} is already used at {first.file}:{first.line}"
+            parsed.line_of(*path, "id"),
+            entry.id,
+            f"the {kind} id {entry.id!r} is already used at {first.file}:{first.line}",
         )
         return
-    base.locations[key] = where
+    base.locations[key] = Location(parsed.path, parsed.line_of(*path))
+    entries.where[key] = (parsed, path)
     if isinstance(entry, Source):
         base.sources[entry.id] = entry
     elif isinstance(entry, Fact):
@@ -161,10 +284,14 @@ def _validate(
     model: type[BaseModel],
     item: Any,
     parsed: ParsedFile,
-    path: tuple[str | int, ...],
+    path: Path_,
     kind: str,
-    problem: Callable[[int | None, str | None, str], None],
+    problem: Report,
+    entries: _Entries,
 ) -> BaseModel | None:
+    """The entry, or None after reporting why not. An entry whose problems are all in fields it
+    can do without comes back without them, marked salvaged, for the cross-check only (the load
+    fails anyway)."""
     entry_id = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
     if not isinstance(item, dict) and model is not Vocabulary:
         problem(
@@ -176,11 +303,52 @@ def _validate(
     try:
         return model.model_validate(item)
     except ValidationError as exc:
-        for err in exc.errors():
+        errors = exc.errors()
+        for err in errors:
             loc = tuple(err["loc"])
             line = parsed.line_of(*path, *loc)
             problem(line, entry_id, f"{kind}: {_explain(err, model)}")
+    salvaged = _salvage(model, item, errors)
+    if entry_id is not None:
+        (entries.salvaged if salvaged is not None else entries.broken).add(f"{kind}:{entry_id}")
+    return salvaged
+
+
+def _salvage(model: type[BaseModel], item: Any, errors: list[ErrorDetails]) -> BaseModel | None:
+    """`item` validated again without the fields that failed, or None when one is required or the
+    problem is the entry as a whole."""
+    trimmed = item
+    for err in errors:
+        loc = tuple(err["loc"])
+        keys = [i for i, part in enumerate(loc) if isinstance(part, str)]
+        if err["type"] == "missing" or not keys:
+            return None
+        last = keys[-1]
+        trimmed = _without(trimmed, loc[:last], str(loc[last]))
+    try:
+        return model.model_validate(trimmed)
+    except ValidationError:
         return None
+
+
+def _without(data: Any, prefix: Path_, key: str) -> Any:
+    """A copy of `data` with the mapping key at `prefix` + `key` removed (the original untouched)."""
+    if not prefix:
+        if not isinstance(data, dict):
+            return data
+        copy = dict(data)
+        copy.pop(key, None)
+        return copy
+    head, rest = prefix[0], prefix[1:]
+    if isinstance(data, dict) and head in data:
+        out = dict(data)
+        out[head] = _without(data[head], rest, key)
+        return out
+    if isinstance(data, list) and isinstance(head, int) and 0 <= head < len(data):
+        items = list(data)
+        items[head] = _without(data[head], rest, key)
+        return items
+    return data
 
 
 def _explain(err: ErrorDetails, model: type[BaseModel]) -> str:
@@ -194,7 +362,8 @@ def _explain(err: ErrorDetails, model: type[BaseModel]) -> str:
     if kind == "extra_forbidden":
         known = list(_fields_at(model, err["loc"][:-1]))
         return f"unknown field {where}{_did_you_mean(field_name, known)}"
-    if (kind == "string_pattern_mismatch" and field_name in {"id", "topic", "source"}) or "id" in field_name:
+    # by the pattern an id must match, not by the field's name: "said_on" holds "id" too
+    if kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == ID_PATTERN:
         return f"{where}: ids use lower-case letters, digits and hyphens only (like `jan1-released`)"
     if kind in {"string_too_short", "too_short"}:
         return f"{where} is empty"
@@ -248,6 +417,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeError",
     "Problem",
+    "build_base",
     "display_path",
     "find_files",
     "load_base",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -20,15 +21,30 @@ class Problem:
         return f"{where}:{entry} {self.message}"
 
 
-class KnowledgeError(Exception):
-    """The base could not be loaded; `problems` lists every reason at once."""
+def _order(p: Problem) -> tuple[str, int, str]:
+    """Report order: by file, then line."""
+    return (p.file, p.line or 0, p.message)
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.message))
+
+class KnowledgeError(Exception):
+    """The base could not be loaded; `problems` lists every reason at once, `warnings` what an
+    editor should know but did not stop the load (an editor's lock file)."""
+
+    def __init__(self, problems: list[Problem], warnings: Sequence[Problem] = ()) -> None:
+        self.problems = sorted(problems, key=_order)
+        self.warnings = sorted(warnings, key=_order)
         super().__init__(self.report())
 
     def report(self) -> str:
-        """All problems, one per line, for an editor."""
+        """All problems, one per line, for an editor; then the warnings."""
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in the knowledge base:"
-        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+        return "\n".join([head, *(f"  {p}" for p in self.problems), *warning_lines(self.warnings)])
+
+
+def warning_lines(warnings: Sequence[Problem]) -> list[str]:
+    """Warnings, one per line after a heading; nothing when there are none."""
+    if not warnings:
+        return []
+    n = len(warnings)
+    return [f"{n} warning{'s' if n != 1 else ''}:", *(f"  {w}" for w in sorted(warnings, key=_order))]

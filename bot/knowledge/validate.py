@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 from bot.knowledge.base import KnowledgeBase, Location
 from bot.knowledge.dates import PartialDate
 from bot.knowledge.model import TEMPLATE_REF
 from bot.knowledge.problems import Problem
 from bot.text import normalize, stem
 
+FieldPath = tuple[str | int, ...]
+Locate = Callable[[str, FieldPath], Location]
+"""("kind:id", a field's path inside that entry, like ("sources", 0, "source")) → where it is."""
 
-def cross_check(base: KnowledgeBase) -> list[Problem]:
-    """Every problem across entries: unknown references, answers citing nothing, repeated questions."""
+
+def cross_check(
+    base: KnowledgeBase,
+    locate: Locate | None = None,
+    *,
+    broken: Collection[str] = (),
+    salvaged: Collection[str] = (),
+    complete: bool = True,
+) -> list[Problem]:
+    """Every problem across entries: unknown references, answers citing nothing, repeated questions.
+
+    Each is placed by `locate` at the line of the field it concerns (default: the entry's line).
+    `broken` entries ("kind:id") failed validation: a reference to one is not "unknown". `salvaged`
+    ones are in the base without their faulty fields: what those fields would hold is not checked.
+    When the base is not `complete` (a file could not be read), no reference is reported unknown.
+    """
     problems: list[Problem] = []
 
-    def at(key: str, entry: str | None, message: str) -> None:
-        loc = base.locations.get(key, Location("?", None))
+    def default_locate(key: str, path: FieldPath) -> Location:
+        return base.locations.get(key, Location("?", None))
+
+    where = locate or default_locate
+
+    def at(key: str, entry: str | None, message: str, *path: str | int) -> None:
+        loc = where(key, path)
         problems.append(Problem(loc.file, loc.line, entry, message))
 
-    if not base.stories:
+    stories_known = complete and not any(k.startswith("story:") for k in broken)
+    if not base.stories and stories_known:
         problems.append(
             Problem(
                 base.files[0] if base.files else "knowledge",
@@ -33,52 +58,64 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
     for story in base.stories:
         key = f"story:{story.id}"
         if story.id in seen_story:
-            at(key, story.id, f"the story id {story.id!r} is used twice")
+            at(key, story.id, f"the story id {story.id!r} is used twice", "id")
         seen_story[story.id] = key
-        for t in story.topics:
+        for i, t in enumerate(story.topics):
             if t.id in seen_topic:
-                at(key, story.id, f"the topic id {t.id!r} is defined twice")
+                at(key, story.id, f"the topic id {t.id!r} is defined twice", "topics", i, "id")
             seen_topic[t.id] = story.id
 
+    def known(kind: str, ident: str, table: Collection[str]) -> bool:
+        return ident in table or f"{kind}:{ident}" in broken or not complete
+
     def check_topic(key: str, entry: str, topic: str | None) -> None:
-        if topic is not None and topic not in topics:
-            at(key, entry, f"unknown topic {topic!r}; topics are {', '.join(topics) or 'none'}")
+        if topic is not None and topic not in topics and stories_known:
+            at(key, entry, f"unknown topic {topic!r}; topics are {', '.join(topics) or 'none'}", "topic")
 
-    def check_source(key: str, entry: str, sid: str, role: str) -> None:
-        if sid not in base.sources:
-            at(key, entry, f"{role} {sid!r} is not a known source id (add it under `sources:`)")
+    def check_source(key: str, entry: str, sid: str, role: str, *path: str | int) -> None:
+        if not known("source", sid, base.sources):
+            at(key, entry, f"{role} {sid!r} is not a known source id (add it under `sources:`)", *path)
 
-    def check_date(key: str, entry: str, date: PartialDate | None, what: str) -> None:
+    def check_date(key: str, entry: str, date: PartialDate | None, what: str, *path: str | int) -> None:
         if date is not None and as_of is not None and date.first_day() > as_of.last_day():
-            at(key, entry, f"the {what} {date} is after the story's as-of date {as_of}")
+            at(key, entry, f"the {what} {date} is after the story's as-of date {as_of}", *path)
 
     for source in base.sources.values():
         key = f"source:{source.id}"
-        for via in source.via:
-            check_source(key, source.id, via, "`via`")
-        check_date(key, source.id, source.published, "publication date")
+        for i, via in enumerate(source.via):
+            check_source(key, source.id, via, "`via`", "via", i)
+        check_date(key, source.id, source.published, "publication date", "published")
 
     for fact in base.facts.values():
         key = f"fact:{fact.id}"
         check_topic(key, fact.id, fact.topic)
-        check_date(key, fact.id, fact.date, "date")
-        check_date(key, fact.id, fact.as_of, "as-of date")
-        for attribution in fact.sources:
-            check_source(key, fact.id, attribution.source, "source")
-            for via in attribution.via:
-                check_source(key, fact.id, via, "`via`")
-            check_date(key, fact.id, attribution.said_on, "`said_on` date")
-        for other in fact.conflicts_with:
+        check_date(key, fact.id, fact.date, "date", "date")
+        check_date(key, fact.id, fact.as_of, "as-of date", "as_of")
+        for i, attribution in enumerate(fact.sources):
+            check_source(key, fact.id, attribution.source, "source", "sources", i, "source")
+            for j, via in enumerate(attribution.via):
+                check_source(key, fact.id, via, "`via`", "sources", i, "via", j)
+            check_date(key, fact.id, attribution.said_on, "`said_on` date", "sources", i, "said_on")
+        for i, other in enumerate(fact.conflicts_with):
             if other == fact.id:
-                at(key, fact.id, "a fact cannot conflict with itself")
+                at(key, fact.id, "a fact cannot conflict with itself", "conflicts_with", i)
             elif other not in base.facts:
-                at(key, fact.id, f"`conflicts_with` names {other!r}, which is not a known fact id")
-            elif fact.id not in base.facts[other].conflicts_with:
+                if not known("fact", other, base.facts):
+                    at(
+                        key,
+                        fact.id,
+                        f"`conflicts_with` names {other!r}, which is not a known fact id",
+                        "conflicts_with",
+                        i,
+                    )
+            elif fact.id not in base.facts[other].conflicts_with and f"fact:{other}" not in salvaged:
                 at(
                     key,
                     fact.id,
                     f"{other!r} should list {fact.id!r} in its `conflicts_with` too, "
                     "so both answers show the disagreement",
+                    "conflicts_with",
+                    i,
                 )
 
     phrasing_owner: dict[str, str] = {}
@@ -86,21 +123,32 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
         key = f"question:{qa.id}"
         check_topic(key, qa.id, qa.topic)
         cited = qa.cited_facts()
-        if not cited:
-            at(key, qa.id, "the answer cites no fact: add `{fact-id}` to the answer or a `facts:` list")
+        in_template = set(qa.template_refs())
+        if not cited and f"question:{qa.id}" not in salvaged:
+            at(
+                key,
+                qa.id,
+                "the answer cites no fact: add `{fact-id}` to the answer or a `facts:` list",
+                "answer",
+            )
         for fid in cited:
-            if fid not in base.facts:
-                at(key, qa.id, f"the answer refers to {fid!r}, which is not a known fact id")
+            if not known("fact", fid, base.facts):
+                field_path: FieldPath = ("answer",) if fid in in_template else ("facts", qa.facts.index(fid))
+                at(key, qa.id, f"the answer refers to {fid!r}, which is not a known fact id", *field_path)
         for m in TEMPLATE_REF.finditer(qa.answer):
             used = base.facts.get(m.group(1))
-            if used is not None and m.group(2) == "date" and used.when() is None:
-                at(key, qa.id, f"the answer uses {{{m.group(1)}.date}} but that fact has no date")
-            if used is not None and m.group(2) in {None, "value"} and used.value is None:
-                at(key, qa.id, f"the answer uses {{{m.group(1)}}} but that fact has no `value`")
-        for text in qa.phrasings():
+            if used is None or f"fact:{m.group(1)}" in salvaged:
+                continue
+            if m.group(2) == "date" and used.when() is None:
+                at(key, qa.id, f"the answer uses {{{m.group(1)}.date}} but that fact has no date", "answer")
+            if m.group(2) in {None, "value"} and used.value is None:
+                at(key, qa.id, f"the answer uses {{{m.group(1)}}} but that fact has no `value`", "answer")
+        for i, text in enumerate(qa.phrasings()):
+            # the model keeps every alternate (a blank one is an error), so i - 1 is the YAML index
+            phrasing: FieldPath = ("question",) if i == 0 else ("alternates", i - 1)
             norm = normalize(text)
             if not norm:
-                at(key, qa.id, f"the question {text!r} has no words in it")
+                at(key, qa.id, f"the question {text!r} has no words in it", *phrasing)
                 continue
             owner = phrasing_owner.get(norm)
             if owner is not None and owner != qa.id:
@@ -108,25 +156,25 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
                     key,
                     qa.id,
                     f"the question {text!r} is also in entry {owner!r}: a question must lead to one answer",
+                    *phrasing,
                 )
-            elif owner == qa.id and text != qa.question:
-                pass  # the same entry repeating a phrasing is harmless
+            # the same entry repeating a phrasing is harmless
             phrasing_owner[norm] = qa.id
 
     for event in base.events:
         key = f"event:{event.id}"
         check_topic(key, event.id, event.topic)
-        check_date(key, event.id, event.date, "date")
-        for fid in event.facts:
-            if fid not in base.facts:
-                at(key, event.id, f"`facts` names {fid!r}, which is not a known fact id")
-        for sid in event.sources:
-            check_source(key, event.id, sid, "`sources`")
+        check_date(key, event.id, event.date, "date", "date")
+        for i, fid in enumerate(event.facts):
+            if not known("fact", fid, base.facts):
+                at(key, event.id, f"`facts` names {fid!r}, which is not a known fact id", "facts", i)
+        for i, sid in enumerate(event.sources):
+            check_source(key, event.id, sid, "`sources`", "sources", i)
 
     # The engine compares stems: "governing" and "government" are the same word to it.
     stem_owner: dict[tuple[str, ...], tuple[str, str]] = {}
     for index, group in enumerate(base.synonyms):
-        for term in group:
+        for j, term in enumerate(group):
             stems = tuple(stem(w) for w in normalize(term).split())
             if not stems:
                 continue
@@ -138,6 +186,7 @@ def cross_check(base: KnowledgeBase) -> list[Problem]:
                     None,
                     f"the synonym {term!r} {same} in the group {first[1]!r} (the engine compares word "
                     f"stems): a word can mean only one thing; keep it in one group",
+                    j,
                 )
             stem_owner.setdefault(stems, (term, group[0]))
     return problems
