@@ -12,7 +12,6 @@ from bot.engine import Engine, VerdictKind
 from bot.engine.claims import MAX_CLAIMS, MAX_SENTENCES, checkable, sentences
 from bot.knowledge import load_base
 
-
 DECLINED = pytest.mark.xfail(
     strict=True, reason="declined, not confirmed: the calibrated probability stays under the threshold"
 )
