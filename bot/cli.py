@@ -298,11 +298,13 @@ def _check(path: Path | None) -> int:
         print(exc.report(), file=sys.stderr)
         return 1
     from bot.engine.language import vocabulary_conflicts
+    from bot.knowledge.translations import gap_warnings
 
     for warning in vocabulary_conflicts(base.synonyms):
         print(f"warning: vocabulary: {warning}", file=sys.stderr)
     print(f"OK: {base.summary_line()}, {len(base.synonyms)} synonym groups, in {len(base.files)} files.")
-    for line in warning_lines(base.warnings):  # e.g. an editor's lock file, not loaded
+    # an editor's lock file, not loaded; entries missing a translation in a declared language
+    for line in warning_lines([*base.warnings, *gap_warnings(base)]):
         print(line, file=sys.stderr)
     return 0
 

@@ -35,7 +35,7 @@ def answered(engine: Engine, question: str) -> str:
     [
         ("how many ppl got out on new years day", "at least 87"),
         ("How many people walked free from Tocoron?", "at least 87"),
-        ("cuantos presos politicos fueron liberados el 1 de enero", "at least 87"),
+        ("cuantos presos politicos fueron liberados el 1 de enero", "al menos 87"),
         ("how many died in the protests after the election", "28 people"),
         ("how many were locked up by police during the unrest", "around 2,400"),
         ("how many political prisoners are still behind bars", "more than 700"),

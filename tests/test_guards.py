@@ -67,9 +67,10 @@ def test_the_us_in_capitals_or_after_the_is_the_united_states(engine: Engine, qu
 )
 def test_a_running_total_is_not_one_release(engine: Engine, question: str) -> None:
     answer = engine.answer(question)
-    assert "at least 87" not in answer.text.lower() and "99" not in answer.text.split("\n")[0]
+    text = answer.text.lower()
+    assert "at least 87" not in text and "al menos 87" not in text and "99" not in text.split("\n")[0]
     if answer.answered:
-        assert "more than 2,000" in answer.text
+        assert "more than 2,000" in text or "más de 2000" in text
 
 
 @pytest.mark.parametrize(

@@ -26,16 +26,22 @@ class Citation:
     url: str | None = None
     reported: bool = False
     """True when `date` is the report's date because the source gives no date for the claim itself."""
+    language: str = "en"
+    """The language of `kind` and `date_label`."""
 
     def chain_text(self) -> str:
         """One line: 'Foro Penal (human-rights group), 25 December 2025, via AFP → TASR'."""
+        from bot.locale import text  # words around the names, in the citation's language
+
         head = f"{self.source} ({self.kind})"
         if self.medium:
             head += f", {self.medium}"
         if self.date_label:
-            head += f", reported {self.date_label}" if self.reported else f", {self.date_label}"
+            head += ", " + (
+                text(self.language, "reported", date=self.date_label) if self.reported else self.date_label
+            )
         if self.via:
-            head += ", via " + " → ".join(self.via)
+            head += ", " + text(self.language, "via", chain=" → ".join(self.via))
         return head
 
 
@@ -105,6 +111,8 @@ class Answer:
     """Set when the question checks a claim the sources settle (fact-check mode)."""
     language: str = "en"
     """The language of `text`."""
+    untranslated: bool = False
+    """Asked in another language, answered in English: the entry has no translation yet."""
 
     def to_json(self) -> dict[str, Any]:
         """The `ask --json` shape."""

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from bot.engine.answer import Answer, Citation, FactUse, Suggestion, Verdict, VerdictKind
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, TEMPLATE_REF, Attribution, Fact
+from bot.locale import kind_label, text
 
 
-def render_template(qa: QA, base: KnowledgeBase) -> str:
-    """Fill `{fact-id}` with the fact's value as phrased, `{fact-id.date}` its date, `.source` who says so."""
+def fact_value(fact: Fact, language: str = "en") -> str:
+    """A fact's value as phrased in `language` (English where it is not translated)."""
+    tr = fact.translations.get(language)
+    return (tr.value if tr and tr.value else None) or fact.value or ""
+
+
+def fact_statement(fact: Fact, language: str = "en") -> str:
+    """A fact's statement in `language` (English where it is not translated)."""
+    tr = fact.translations.get(language)
+    return (tr.statement if tr and tr.statement else None) or fact.statement
+
+
+def is_translated(qa: QA, language: str) -> bool:
+    """Whether an entry's answer can be given in `language`."""
+    tr = qa.translations.get(language)
+    return language == "en" or bool(tr and tr.answer)
+
+
+def render_template(qa: QA, base: KnowledgeBase, language: str = "en") -> str:
+    """Fill `{fact-id}` with the fact's value as phrased, `{fact-id.date}` its date, `.source` who says so,
+    in `language` when the entry is translated into it."""
+    tr = qa.translations.get(language)
+    template = tr.answer if tr and tr.answer else qa.answer
+    joiner = " y " if language == "es" else " and "
 
     def fill(match: object) -> str:
         m = match  # re.Match, typed loosely to keep the lambda-free signature short
@@ -19,15 +41,15 @@ def render_template(qa: QA, base: KnowledgeBase) -> str:
         fact = base.facts[fid]
         if part == "date":
             when = fact.when()
-            return when.label() if when else ""
+            return when.label(language) if when else ""
         if part == "source":
-            return " and ".join(base.sources[a.source].name for a in fact.sources)
-        return fact.value or ""
+            return joiner.join(base.sources[a.source].name for a in fact.sources)
+        return fact_value(fact, language)
 
-    return TEMPLATE_REF.sub(fill, qa.answer)
+    return TEMPLATE_REF.sub(fill, template)
 
 
-def citation(attribution: Attribution, fact: Fact, base: KnowledgeBase) -> Citation:
+def citation(attribution: Attribution, fact: Fact, base: KnowledgeBase, language: str = "en") -> Citation:
     """Who said a fact, when, and the chain it reached us through."""
     source = base.sources[attribution.source]
     chain = [base.sources[v] for v in attribution.via]
@@ -37,109 +59,121 @@ def citation(attribution: Attribution, fact: Fact, base: KnowledgeBase) -> Citat
         date = next((c.published for c in reversed(chain) if c.published), None) or source.published
     return Citation(
         source=source.name,
-        kind=source.kind.label,
+        kind=kind_label(language, source.kind.value),
         date=date.iso() if date else "",
-        date_label=date.label() if date else "",
+        date_label=date.label(language) if date else "",
         via=tuple(c.name for c in chain),
-        medium=attribution.medium or "",
+        # how it was said is the base's English words: left out of a translated answer
+        medium=(attribution.medium or "") if language == "en" else "",
         url=source.url,
         reported=reported and date is not None,
+        language=language,
     )
 
 
-def citations_for(fact_ids: list[str], base: KnowledgeBase) -> tuple[Citation, ...]:
+def citations_for(fact_ids: list[str], base: KnowledgeBase, language: str = "en") -> tuple[Citation, ...]:
     """Distinct citations of the given facts, in order."""
     seen: dict[tuple[str, str, tuple[str, ...]], Citation] = {}
     for fid in fact_ids:
         fact = base.facts[fid]
         for attribution in fact.sources:
-            c = citation(attribution, fact, base)
+            c = citation(attribution, fact, base, language)
             seen.setdefault((c.source, c.date, c.via), c)
     return tuple(seen.values())
 
 
-def fact_use(fact: Fact, base: KnowledgeBase) -> FactUse:
+def fact_use(fact: Fact, base: KnowledgeBase, language: str = "en") -> FactUse:
     """A fact as an answer shows it."""
     when = fact.when()
+    note = f" ({fact.date_note})" if fact.date_note and language == "en" else ""
     return FactUse(
         id=fact.id,
-        value=fact.value or fact.statement,
+        value=fact_value(fact, language) or fact_statement(fact, language),
         date=when.iso() if when else "",
-        date_label=(when.label() if when else "") + (f" ({fact.date_note})" if fact.date_note else ""),
+        date_label=(when.label(language) if when else "") + note,
         claimants=tuple(base.sources[a.source].name for a in fact.sources),
     )
 
 
-def disagreements(fact_ids: list[str], base: KnowledgeBase) -> list[str]:
+def disagreements(fact_ids: list[str], base: KnowledgeBase, language: str = "en") -> list[str]:
     """Sentences for figures that other sources dispute and the answer does not already show."""
     shown = set(fact_ids)
     lines = []
+    joiner = " y " if language == "es" else " and "
     for fid in fact_ids:
         for other in base.facts[fid].conflicts_with:
             if other not in shown:
                 shown.add(other)
                 o = base.facts[other]
-                who = " and ".join(base.sources[a.source].name for a in o.sources)
-                lines.append(f"Not everyone agrees: {who} says: {o.statement}")
+                who = joiner.join(base.sources[a.source].name for a in o.sources)
+                lines.append(
+                    text(language, "not_everyone_agrees", who=who, statement=fact_statement(o, language))
+                )
     return lines
 
 
-SOURCE_LINE = re.compile(r"^Sources?: ")
-"""How the line `source_line` writes begins: front ends that show sources apart drop it."""
-
-
-def without_sources(text: str) -> str:
-    """An answer's text without its sources line."""
-    return "\n".join(ln for ln in text.splitlines() if not SOURCE_LINE.match(ln)).strip()
-
-
-def source_line(citations: tuple[Citation, ...]) -> str:
+def source_line(citations: tuple[Citation, ...], language: str = "en") -> str:
     """'Source: Foro Penal (human-rights group), via AFP → TASR, 1 January 2026.'"""
     if not citations:
         return ""
     parts = [c.chain_text() for c in citations]
-    label = "Source" if len(parts) == 1 else "Sources"
+    label = text(language, "source" if len(parts) == 1 else "sources")
     return f"{label}: " + "; ".join(parts) + "."
 
 
-def entry_answer(qa: QA, base: KnowledgeBase) -> Answer:
-    """An entry's answer, the same for every question that reaches it (the engine caches it)."""
+def entry_answer(qa: QA, base: KnowledgeBase, language: str = "en") -> Answer:
+    """An entry's answer in `language`, the same for every question that reaches it (the engine caches
+    it). An entry not yet translated answers in English, with one line in `language` saying so."""
+    translated = is_translated(qa, language)
+    shown_in = language if translated else "en"
     fact_ids = qa.cited_facts()
-    citations = citations_for(fact_ids, base)
-    body = render_template(qa, base)
+    citations = citations_for(fact_ids, base, shown_in)
+    body = render_template(qa, base, shown_in)
     body = body[:1].upper() + body[1:]  # a sentence may open with a value: "at least 87 people"
-    extra = disagreements(fact_ids, base)
-    shown = "\n".join([body, *extra]).strip()
-    text = "\n".join([shown, source_line(citations)]).strip()
+    extra = disagreements(fact_ids, base, shown_in)
+    note = [] if translated else [text(language, "untranslated")]
+    shown = "\n".join([*note, body, *extra]).strip()
+    tr = qa.translations.get(shown_in)
+    question = tr.question if tr and tr.question else qa.question
     return Answer(
         question=qa.question,
         answered=True,
-        text=text,
+        text="\n".join([shown, source_line(citations, shown_in)]).strip(),
         body=shown,
         confidence=1.0,
         entry_id=qa.id,
-        entry_question=qa.question,
-        facts=tuple(fact_use(base.facts[f], base) for f in fact_ids),
+        entry_question=question,
+        facts=tuple(fact_use(base.facts[f], base, shown_in) for f in fact_ids),
         citations=citations,
+        language=shown_in,
+        untranslated=not translated,
     )
 
 
-def decline(question: str, scope: str, confidence: float, suggestions: tuple[Suggestion, ...]) -> Answer:
+def decline(
+    question: str,
+    scope: str,
+    confidence: float,
+    suggestions: tuple[Suggestion, ...],
+    language: str = "en",
+) -> Answer:
     """An honest 'I don't know', saying what the bot can answer."""
-    body = (
-        "I can't answer that from my sources, and I'd rather not guess. "
-        f"I can answer questions about {scope}."
-    )
-    text = body + " Try /timeline for the story in dates."
+    body = text(language, "decline", scope=scope)
+    full = body + " " + text(language, "timeline_hint")
     if suggestions:
-        text += "\nDid you mean: " + " · ".join(s.question for s in suggestions) + "?"
+        full += (
+            "\n"
+            + text(language, "did_you_mean", suggestions=" · ".join(s.question for s in suggestions))
+            + "?"
+        )
     return Answer(
         question=question,
         answered=False,
-        text=text,
+        text=full,
         body=body,
         confidence=confidence,
         suggestions=suggestions,
+        language=language,
     )
 
 
@@ -155,8 +189,9 @@ def combine(question: str, answers: list[Answer]) -> Answer:
     return Answer(
         question=question,
         answered=True,
-        text="\n".join([*bodies, source_line(citations)]).strip(),
+        text="\n".join([*bodies, source_line(citations, unique[0].language)]).strip(),
         body="\n".join(bodies).strip(),
+        language=unique[0].language,
         confidence=min(a.confidence for a in unique),
         entry_id=unique[0].entry_id,
         entry_question=" / ".join(a.entry_question or "" for a in unique),
@@ -166,19 +201,21 @@ def combine(question: str, answers: list[Answer]) -> Answer:
     )
 
 
-def verdict_line(verdict: Verdict) -> str:
+def verdict_line(verdict: Verdict, language: str = "en") -> str:
     """The first line of a checked claim's answer, in words."""
     if verdict.kind == VerdictKind.SUPPORTED:
-        return f"Supported: the sources say {verdict.sourced}."
+        return text(language, "verdict_supported", sourced=verdict.sourced)
     if verdict.kind == VerdictKind.CONTRADICTED:
-        said = f"The claim says {verdict.asserted}; " if verdict.asserted else ""
-        return f"Contradicted: {said}the sources say {verdict.sourced}."
-    sides = "; ".join(f"{' and '.join(side.claimants)}: {side.value}" for side in verdict.sides)
-    return f"Disputed: the sources disagree. {sides}."
+        claimed = text(language, "verdict_claimed", asserted=verdict.asserted) if verdict.asserted else ""
+        return text(language, "verdict_contradicted", claimed=claimed, sourced=verdict.sourced)
+    joiner = " y " if language == "es" else " and "
+    sides = "; ".join(f"{joiner.join(side.claimants)}: {side.value}" for side in verdict.sides)
+    return text(language, "verdict_disputed", sides=sides)
 
 
 def with_verdict(answer: Answer, verdict: Verdict | None) -> Answer:
     """The answer, led by the verdict on the claim it checks."""
     if verdict is None:
         return answer
-    return replace(answer, verdict=verdict, text=verdict_line(verdict) + "\n" + answer.text)
+    line = verdict_line(verdict, answer.language)
+    return replace(answer, verdict=verdict, text=line + "\n" + answer.text)

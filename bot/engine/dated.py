@@ -11,6 +11,7 @@ from bot.engine.compose import citations_for, fact_use, source_line
 from bot.engine.lexicon import Analysis, is_month_token
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Event, Intent
+from bot.locale import kind_label, text
 
 ABOUT_A_DATE = frozenset({"happen", "event"})
 """Terms that, beside a date and nothing else, ask for whatever happened then."""
@@ -68,29 +69,35 @@ def date_query(analysis: Analysis) -> DateQuery | None:
     )
 
 
-def events_answer(question: str, query: DateQuery, base: KnowledgeBase) -> Answer | None:
+def events_answer(
+    question: str, query: DateQuery, base: KnowledgeBase, language: str = "en"
+) -> Answer | None:
     """What the timeline holds for that date, with sources; None when it holds nothing or too much."""
     events = [e for e in base.events if query.matches(e)]
     if not events or len(events) > MAX_EVENTS:
         return None
-    lines = [f"{e.date.label()}: {e.title}. {e.summary}" for e in events]
+    lines = []
+    for e in events:
+        title, summary = e.text(language)
+        lines.append(f"{e.date.label(language)}: {title}. {summary}")
     fact_ids = list(dict.fromkeys(f for e in events for f in e.facts))
-    citations = citations_for(fact_ids, base) + _source_citations(events, base)
+    citations = citations_for(fact_ids, base, language) + _source_citations(events, base, language)
     first = events[0]
     return Answer(
         question=question,
         answered=True,
-        text="\n".join([*lines, source_line(citations)]).strip(),
+        text="\n".join([*lines, source_line(citations, language)]).strip(),
         body="\n".join(lines),
+        language=language,
         confidence=CONFIDENCE,
         entry_id=f"event:{first.id}",
-        entry_question=f"What happened on {first.date.label()}?",
-        facts=tuple(fact_use(base.facts[f], base) for f in fact_ids),
+        entry_question=text(language, "what_happened", date=first.date.label(language)),
+        facts=tuple(fact_use(base.facts[f], base, language) for f in fact_ids),
         citations=citations,
     )
 
 
-def _source_citations(events: list[Event], base: KnowledgeBase) -> tuple[Citation, ...]:
+def _source_citations(events: list[Event], base: KnowledgeBase, language: str = "en") -> tuple[Citation, ...]:
     """Sources an event names directly (rather than through its facts)."""
     out = []
     for source_id in dict.fromkeys(s for e in events for s in e.sources):
@@ -98,11 +105,12 @@ def _source_citations(events: list[Event], base: KnowledgeBase) -> tuple[Citatio
         out.append(
             Citation(
                 source=source.name,
-                kind=source.kind.label,
+                kind=kind_label(language, source.kind.value),
                 date=source.published.iso() if source.published else "",
-                date_label=source.published.label() if source.published else "",
+                date_label=source.published.label(language) if source.published else "",
                 via=tuple(base.sources[v].name for v in source.via),
                 url=source.url,
+                language=language,
             )
         )
     return tuple(out)

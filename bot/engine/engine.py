@@ -14,11 +14,13 @@ from bot.engine.compose import combine, decline, entry_answer, with_verdict
 from bot.engine.dated import date_query, events_answer
 from bot.engine.decision import Calibration, default_calibration
 from bot.engine.index import Index
+from bot.engine.language import detect_language
 from bot.engine.lexicon import Analysis
 from bot.engine.matcher import CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
 from bot.engine.parts import split_parts
 from bot.engine.verdict import judge
 from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.translations import declared_languages
 from bot.text import MAX_QUESTION_CHARS, fold
 
 MAX_SUGGESTIONS = 3
@@ -36,57 +38,84 @@ class Engine:
         self._questions = [qa.question for qa in base.questions.values()]
         self._question_ids = list(base.questions)
         self._folded_questions = [fold(q) for q in self._questions]
-        # every entry's answer, built once: answering is then a lookup plus the question's own fields
-        self._answers = {qa.id: entry_answer(qa, base) for qa in base.questions.values()}
         stories = base.stories
+        self.default_language = stories[0].language if stories else "en"
+        self.languages = tuple(dict.fromkeys([self.default_language, "en", *declared_languages(base)]))
+        """The languages answers can be given in: the story's own and those it declares."""
+        # every entry's answer in every language, built once: answering is then a lookup
+        self._answers = {
+            (qa.id, lang): entry_answer(qa, base, lang)
+            for qa in base.questions.values()
+            for lang in self.languages
+        }
         self.scope = stories[0].scope or stories[0].title if stories else "this story"
+        self._scopes = {lang: self._scope_in(lang) for lang in self.languages}
 
-    def answer(self, question: str) -> Answer:
-        """Answer a question as typed, or decline honestly. Never raises on any input.
+    def language_for(self, question: str, language: str | None = None, fallback: str | None = None) -> str:
+        """The language to answer in: the one asked for, else the question's own, else `fallback` (the
+        asker's client), else the story's. Always one the base can answer in."""
+        for choice in (language, detect_language(question), fallback):
+            if choice in self.languages:
+                return choice
+        return self.default_language
+
+    def answer(self, question: str, language: str | None = None, fallback: str | None = None) -> Answer:
+        """Answer a question as typed, or decline honestly, in the asker's language (`language_for`).
+        Never raises on any input.
 
         "How many died and how many were detained?" is two questions: both are answered, or, if
         either cannot be, the whole is declined (half an answer reads like a whole one).
         """
         asked = question[: MAX_QUESTION_CHARS * 4]
         question = clean_discord_text(asked)
+        lang = self.language_for(question, language, fallback)
         parts = split_parts(question)
         if parts is None:
-            return replace(self._answer_one(question), question=asked)
-        answers = [self._answer_one(part) for part in parts]
+            return replace(self._answer_one(question, lang), question=asked)
+        answers = [self._answer_one(part, lang) for part in parts]
         question = asked
         if all(a.answered for a in answers):
             return combine(question, answers)
         suggestions = tuple(s for a in answers for s in (a.suggestions if not a.answered else ()))
         return decline(
-            question, self.scope, min(a.confidence for a in answers), suggestions[:MAX_SUGGESTIONS]
+            question,
+            self._scopes[lang],
+            min(a.confidence for a in answers),
+            suggestions[:MAX_SUGGESTIONS],
+            lang,
         )
 
-    def _answer_one(self, question: str) -> Answer:
+    def _scope_in(self, language: str) -> str:
+        stories = self.base.stories
+        tr = stories[0].translations.get(language) if stories else None
+        return (tr.scope or tr.title or self.scope) if tr else self.scope
+
+    def _answer_one(self, question: str, language: str = "en") -> Answer:
         analysis = self.index.lexicon.analyse(question, known_terms=self.index.known_terms)
         query = date_query(analysis)
-        if query is not None and (dated := events_answer(question, query, self.base)) is not None:
+        if query is not None and (dated := events_answer(question, query, self.base, language)) is not None:
             return dated  # "what happened on 16 December?": the timeline knows
         ranked = self.matcher.rank(analysis, limit=MAX_SUGGESTIONS + 1)
         best = ranked[0] if ranked else None
         p = self.calibration.probability(best.signals) if best else 0.0
         if best is None or p < self.calibration.threshold or self._refers_back(analysis):
-            suggestions = self._suggestions(ranked, skip=None)
-            return decline(question, self.scope, p, suggestions)
+            suggestions = self._suggestions(ranked, skip=None, language=language)
+            return decline(question, self._scopes[language], p, suggestions, language)
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         low = (
             p < self.calibration.threshold + CLOSE_CALL
             or best.score - runner_up < CLOSE_CALL
             or len(set(analysis.terms)) <= 1  # "prisoners?": an answer, and what else it could mean
         )
-        suggestions = self._suggestions(ranked, skip=best.entry.qa.id)
+        suggestions = self._suggestions(ranked, skip=best.entry.qa.id, language=language)
         answer = replace(
-            self._answers[best.entry.qa.id],
+            self._answers[(best.entry.qa.id, language)],
             question=question,
             confidence=p,
             suggestions=suggestions,
             low_confidence=low,
         )
-        return with_verdict(answer, judge(analysis, best.entry, self.base, self.index))
+        return with_verdict(answer, judge(analysis, best.entry, self.base, self.index, answer.language))
 
     def candidates(self, question: str, limit: int = MAX_SUGGESTIONS + 1) -> list[Scored]:
         """The matcher's best entries for a question the matcher decides, with their signals; empty for
@@ -102,7 +131,7 @@ class Engine:
 
     def entry_text(self, entry_id: str) -> str:
         """The text an entry answers with."""
-        return self._answers[entry_id].text
+        return self._answers[(entry_id, self.default_language)].text
 
     def with_calibration(self, calibration: Calibration) -> Engine:
         """The same engine (same index, shared) deciding with another calibration."""
@@ -110,9 +139,12 @@ class Engine:
         other.calibration = calibration
         return other
 
-    def answer_entry(self, entry_id: str, question: str | None = None) -> Answer | None:
+    def answer_entry(
+        self, entry_id: str, question: str | None = None, language: str | None = None
+    ) -> Answer | None:
         """The answer of a known entry (a "did you mean" click); None if the entry is gone."""
-        answer = self._answers.get(entry_id)
+        lang = language if language in self.languages else self.default_language
+        answer = self._answers.get((entry_id, lang))
         if answer is None:
             return None
         return replace(answer, question=question or answer.question)
@@ -150,9 +182,15 @@ class Engine:
             and bool(_REFERS_BACK.search(analysis.normalized))
         )
 
-    def _suggestions(self, ranked: list[Scored], skip: str | None) -> tuple[Suggestion, ...]:
+    def _suggestions(
+        self, ranked: list[Scored], skip: str | None, language: str = "en"
+    ) -> tuple[Suggestion, ...]:
         return tuple(
-            Suggestion(s.entry.qa.id, s.entry.qa.question, round(s.score, 3))
+            Suggestion(
+                s.entry.qa.id,
+                self._answers[(s.entry.qa.id, language)].entry_question or "",
+                round(s.score, 3),
+            )
             for s in ranked
             if s.entry.qa.id != skip and s.score >= SUGGEST_FLOOR
         )[:MAX_SUGGESTIONS]

@@ -179,7 +179,8 @@ class Index:
             years |= a.years
             days |= a.days
             numbers |= a.numbers
-        answer_texts = [qa.answer]
+        # the answer in every language it is written in: its words are the entry's too
+        answer_texts = [qa.answer, *(t.answer for t in qa.translations.values() if t.answer)]
         claimants: set[str] = set()
         event_years: set[str] = set()
         months: set[str] = set()
@@ -187,6 +188,7 @@ class Index:
         for fid in qa.cited_facts():
             fact = base.facts[fid]
             answer_texts += [fact.statement, fact.value or ""]
+            answer_texts += [w for t in fact.translations.values() for w in (t.statement, t.value) if w]
             names = [base.sources[a.source].name for a in fact.sources]
             answer_texts += names
             for name in names:

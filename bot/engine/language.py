@@ -145,3 +145,36 @@ def vocabulary_conflicts(synonym_groups: list[list[str]]) -> list[str]:
             elif word in chatter:
                 out.append(f'"{term}" (synonym of "{group[0]}") is also chatter in the language data')
     return out
+
+
+SPANISH_MARKS = frozenset("¿¡ñ")
+LANGUAGE_MARGIN = 1.5
+"""How much more one language must explain a question's words before it is taken as that language."""
+
+
+@lru_cache(maxsize=100_000)
+def _lean(word: str) -> float:
+    """How much more Spanish than English a word is (Zipf difference; 0 for a word of neither)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "es", wordlist="best") - zipf_frequency(word, "en", wordlist="best")
+
+
+def detect_language(text: str) -> str | None:
+    """ "es" or "en" when a question's own words say which; None when it is too short to tell.
+
+    Each word leans towards the language it is more common in ("cuántos" Spanish, "how" English);
+    names and figures lean nowhere. Inverted marks and ñ are Spanish.
+    """
+    from bot.text import normalize  # folding is shared with matching
+
+    lean = 2.0 * sum(ch in SPANISH_MARKS for ch in text.casefold())
+    lean += 1.0 * sum(ch in "áéíóú" for ch in text.casefold())
+    for word in normalize(text).split()[:60]:
+        if len(word) > 1 and not word[0].isdigit():
+            lean += max(-1.5, min(1.5, _lean(word)))
+    if lean >= LANGUAGE_MARGIN:
+        return "es"
+    if lean <= -LANGUAGE_MARGIN:
+        return "en"
+    return None

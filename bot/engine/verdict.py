@@ -18,12 +18,13 @@ from __future__ import annotations
 import re
 
 from bot.engine.answer import Verdict, VerdictKind
-from bot.engine.compose import fact_use
+from bot.engine.compose import fact_statement, fact_use, fact_value
 from bot.engine.index import Index, IndexedEntry
 from bot.engine.language import merged_words
 from bot.engine.lexicon import Analysis, Lexicon, is_month_token, is_statement
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Fact, Intent
+from bot.locale import catalogue
 
 RESTATED_SHARE = 0.5
 """A claim restates a fact when it has at least this share of the fact's value's words."""
@@ -32,7 +33,9 @@ AROUND_TOLERANCE = 0.1
 HEDGES = frozenset({"around", "about", "approximately", "roughly", "nearly", "almost", "some"})
 
 
-def judge(q: Analysis, entry: IndexedEntry, base: KnowledgeBase, index: Index) -> Verdict | None:
+def judge(
+    q: Analysis, entry: IndexedEntry, base: KnowledgeBase, index: Index, language: str = "en"
+) -> Verdict | None:
     """The verdict on what the question asserts, or None when it asserts nothing the entry settles."""
     facts = [base.facts[f] for f in entry.qa.cited_facts()]
     lexicon = index.lexicon
@@ -42,22 +45,22 @@ def judge(q: Analysis, entry: IndexedEntry, base: KnowledgeBase, index: Index) -
     # "the jan 1 release was the first" names the right day and asserts something else.
     credited = _credited(q, lexicon)
     figures = sorted(q.numbers, key=float)
-    verdict = _judge_figures(q, figures, facts, base, lexicon, credited) if figures else None
+    verdict = _judge_figures(q, figures, facts, base, lexicon, credited, language) if figures else None
     if verdict is not None and (verdict.kind != VerdictKind.SUPPORTED or entry.answers_figure):
         return verdict
     months = any(is_month_token(t) for t in q.terms)
     if q.days or months or (entry.answers_date and q.years):
-        verdict = _judge_date(q, facts)
+        verdict = _judge_date(q, facts, language)
         if verdict is not None and (verdict.kind != VerdictKind.SUPPORTED or entry.answers_date):
             return verdict
     # "Maduro won the 2024 election": the claim names a side of a disagreement among the sources
     named = set(q.terms)
     if (restated := _restates(q, entry, facts, index)) is not None:
-        return _attributed(restated, "", credited, base, lexicon)
+        return _attributed(restated, "", credited, base, lexicon, language)
     for fact in facts:
         values = [fact, *(base.facts[o] for o in fact.conflicts_with)]
         if fact.conflicts_with and any(named & _value_terms(v, lexicon) for v in values):
-            return _disputed(fact, base, asserted="")
+            return _disputed(fact, base, "", language)
     return None
 
 
@@ -68,6 +71,7 @@ def _judge_figures(
     base: KnowledgeBase,
     lexicon: Lexicon,
     credited: set[str],
+    language: str,
 ) -> Verdict | None:
     counted = [f for f in facts if f.amount is not None]
     if not counted:
@@ -77,12 +81,12 @@ def _judge_figures(
         matching = [f for f in everything if _agrees(float(figure), f)]
         if not matching:
             continue
-        return _attributed(matching[0], figure, credited, base, lexicon)
-    return _verdict(VerdictKind.CONTRADICTED, figures[0], counted[0], base)
+        return _attributed(matching[0], figure, credited, base, lexicon, language)
+    return _verdict(VerdictKind.CONTRADICTED, figures[0], counted[0], base, language)
 
 
 def _attributed(
-    fact: Fact, asserted: str, credited: set[str], base: KnowledgeBase, lexicon: Lexicon
+    fact: Fact, asserted: str, credited: set[str], base: KnowledgeBase, lexicon: Lexicon, language: str
 ) -> Verdict:
     """The verdict on a claim that states what `fact` says.
 
@@ -92,14 +96,14 @@ def _attributed(
     """
     rivals = [base.facts[o] for o in fact.conflicts_with]
     if not rivals or credited & _claimant_terms(fact, base, lexicon):
-        return _verdict(VerdictKind.SUPPORTED, asserted, fact, base)
+        return _verdict(VerdictKind.SUPPORTED, asserted, fact, base, language)
     for rival in rivals:
         if credited & _claimant_terms(rival, base, lexicon):
-            return _verdict(VerdictKind.CONTRADICTED, asserted, rival, base)
-    return _disputed(fact, base, asserted=asserted)
+            return _verdict(VerdictKind.CONTRADICTED, asserted, rival, base, language)
+    return _disputed(fact, base, asserted, language)
 
 
-def _judge_date(q: Analysis, facts: list[Fact]) -> Verdict | None:
+def _judge_date(q: Analysis, facts: list[Fact], language: str) -> Verdict | None:
     dated = [f for f in facts if f.when() is not None]
     if not dated:
         return None
@@ -117,8 +121,7 @@ def _judge_date(q: Analysis, facts: list[Fact]) -> Verdict | None:
     )
     asserted = " ".join(sorted(q.years | asserted_days | asserted_months))
     kind = VerdictKind.CONTRADICTED if wrong else VerdictKind.SUPPORTED
-    value = when.label()
-    return Verdict(kind, _readable(asserted), value, fact.id)
+    return Verdict(kind, _readable(asserted, language), when.label(language), fact.id)
 
 
 def _agrees(claimed: float, fact: Fact) -> bool:
@@ -174,26 +177,30 @@ def _value_terms(fact: Fact, lexicon: Lexicon) -> set[str]:
     return {t for t in lexicon.analyse(fact.value or "", intent=False).terms if not t[0].isdigit()}
 
 
-def _verdict(kind: VerdictKind, asserted: str, fact: Fact, base: KnowledgeBase) -> Verdict:
-    return Verdict(kind, _readable(asserted), fact.value or fact.statement, fact.id)
+def _verdict(kind: VerdictKind, asserted: str, fact: Fact, base: KnowledgeBase, language: str) -> Verdict:
+    sourced = fact_value(fact, language) or fact_statement(fact, language)
+    return Verdict(kind, _readable(asserted, language), sourced, fact.id)
 
 
-def _disputed(fact: Fact, base: KnowledgeBase, asserted: str) -> Verdict:
-    sides = (fact_use(fact, base), *(fact_use(base.facts[o], base) for o in fact.conflicts_with))
-    return Verdict(VerdictKind.DISPUTED, _readable(asserted), fact.value or fact.statement, fact.id, sides)
+def _disputed(fact: Fact, base: KnowledgeBase, asserted: str, language: str) -> Verdict:
+    sides = (
+        fact_use(fact, base, language),
+        *(fact_use(base.facts[o], base, language) for o in fact.conflicts_with),
+    )
+    sourced = fact_value(fact, language) or fact_statement(fact, language)
+    return Verdict(VerdictKind.DISPUTED, _readable(asserted, language), sourced, fact.id, sides)
 
 
-def _readable(asserted: str) -> str:
-    """Date tokens back into words for the reader ("date1224" → "24 December")."""
+def _readable(asserted: str, language: str) -> str:
+    """Date tokens back into words for the reader ("date1224" → "24 December", "24 de diciembre")."""
+    months = catalogue(language).months
     words = []
     for token in asserted.split():
         if token.startswith("date") and token[4:].isdigit() and len(token) == 8:
-            words.append(f"{int(token[6:])} {_MONTH_NAMES[int(token[4:6]) - 1]}")
+            month = months[int(token[4:6]) - 1]
+            words.append(f"{int(token[6:])} de {month}" if language == "es" else f"{int(token[6:])} {month}")
         elif is_month_token(token):
-            words.append(_MONTH_NAMES[int(token[5:]) - 1])
+            words.append(months[int(token[5:]) - 1])
         else:
             words.append(token)
     return " ".join(words)
-
-
-_MONTH_NAMES = "January February March April May June July August September October November December".split()

@@ -98,12 +98,21 @@ class PartialDate:
             return f"{self.year:04d}-{self.month:02d}"
         return f"{self.year:04d}"
 
-    def label(self) -> str:
-        """For people: "1 January 2026", "July 2024", "2013"."""
+    def label(self, language: str = "en") -> str:
+        """For people: "1 January 2026", "July 2024", "2013"; in Spanish "1 de enero de 2026"."""
+        if language == "en":
+            if self.day:
+                return f"{self.day} {MONTH_NAMES[self.month - 1]} {self.year}"
+            if self.month:
+                return f"{MONTH_NAMES[self.month - 1]} {self.year}"
+            return str(self.year)
+        from bot.locale import catalogue  # the interface's words, not the knowledge model's
+
+        words = catalogue(language)
         if self.day:
-            return f"{self.day} {MONTH_NAMES[self.month - 1]} {self.year}"
+            return words.date_day.format(day=self.day, month=words.months[self.month - 1], year=self.year)
         if self.month:
-            return f"{MONTH_NAMES[self.month - 1]} {self.year}"
+            return words.date_month.format(month=words.months[self.month - 1], year=self.year)
         return str(self.year)
 
     def first_day(self) -> dt.date:

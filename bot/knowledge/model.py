@@ -120,6 +120,40 @@ _KIND_LABELS = {
 }
 
 
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+"""A language as ISO 639-1 gives it: "en", "es"."""
+
+
+class StoryText(Entry):
+    """The story's title, summary and scope in another language."""
+
+    title: ShortText | None = None
+    summary: Text | None = None
+    scope: Text | None = None
+
+
+class FactText(Entry):
+    """A fact's statement and value as phrased in another language: the same figure, date and sources."""
+
+    statement: Text | None = None
+    value: ShortText | None = None
+    """The value as the language phrases it, qualifier kept: "al menos 87 personas"."""
+
+
+class QAText(Entry):
+    """An entry's question and answer in another language; the answer keeps the English placeholders."""
+
+    question: ShortText | None = None
+    answer: Text | None = None
+
+
+class EventText(Entry):
+    """An event's title and summary in another language."""
+
+    title: ShortText | None = None
+    summary: ShortText | None = None
+
+
 class Topic(Entry):
     """A thread of the story, used to group facts and filter the timeline."""
 
@@ -138,6 +172,9 @@ class Story(Entry):
     topics: list[Topic] = Field(min_length=1)
     scope: Text | None = None
     """What the bot can answer about, in one sentence, shown when it declines."""
+    languages: list[LanguageCode] = Field(default_factory=list)
+    """Other languages the base answers in; `check` lists every entry missing a translation."""
+    translations: dict[LanguageCode, StoryText] = Field(default_factory=dict)
 
 
 class Source(Entry):
@@ -195,6 +232,17 @@ class Fact(Entry):
     """Facts that give a different figure for the same thing (announced 99 vs confirmed 61)."""
     note: Text | None = None
     """Caveats for readers and editors: discrepancies inside the source, what it does not say."""
+    translations: dict[LanguageCode, FactText] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _translations_keep_the_figure(self) -> Fact:
+        if self.amount is None:
+            return self
+        shown = f"{self.amount:g}"
+        for language, text in self.translations.items():
+            if text.value is not None and shown not in re.sub(r"[,.\s\u00a0]", "", text.value):
+                raise ValueError(f"the {language} value {text.value!r} must show the amount {shown}")
+        return self
 
     @model_validator(mode="after")
     def _value_keeps_its_words(self) -> Fact:
@@ -243,6 +291,18 @@ class QA(Entry):
     """Facts the answer relies on (those in the template are added automatically)."""
     intent: Intent | None = None
     """Set only when the question word misleads (inferred from the question otherwise)."""
+    translations: dict[LanguageCode, QAText] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _translations_keep_the_placeholders(self) -> QA:
+        english = sorted(TEMPLATE_REF.findall(self.answer))
+        for language, text in self.translations.items():
+            if text.answer is not None and sorted(TEMPLATE_REF.findall(text.answer)) != english:
+                raise ValueError(
+                    f"the {language} answer must use the same placeholders as the English one "
+                    f"({', '.join('{' + '.'.join(p for p in ref if p) + '}' for ref in english) or 'none'})"
+                )
+        return self
 
     @field_validator("alternates")
     @classmethod
@@ -261,8 +321,9 @@ class QA(Entry):
         return list(seen)
 
     def phrasings(self) -> list[str]:
-        """The canonical question followed by its alternates."""
-        return [self.question, *self.alternates]
+        """The canonical question, its alternates, then its question in each other language."""
+        translated = [t.question for t in self.translations.values() if t.question]
+        return [self.question, *self.alternates, *translated]
 
 
 class Event(Entry):
@@ -276,6 +337,15 @@ class Event(Entry):
     topic: Id
     facts: list[Id] = Field(default_factory=list)
     sources: list[Id] = Field(default_factory=list)
+    translations: dict[LanguageCode, EventText] = Field(default_factory=dict)
+
+    def text(self, language: str) -> tuple[str, str]:
+        """Title and summary in `language`, each falling back to English where untranslated."""
+        tr = self.translations.get(language)
+        return (
+            tr.title if tr and tr.title else self.title,
+            tr.summary if tr and tr.summary else self.summary,
+        )
 
     @model_validator(mode="after")
     def _cites_something(self) -> Event:
