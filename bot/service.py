@@ -79,10 +79,19 @@ class FactService:
         """The engine answering now. Read it once per question."""
         return self._engine
 
-    def ask(self, question: str, origin: Origin, *, engine: Engine | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        origin: Origin,
+        *,
+        engine: Engine | None = None,
+        language: str | None = None,
+        fallback: str | None = None,
+    ) -> Answer:
         """Answer and log the question: the one path every front end asks through. `engine` pins
-        the engine read at the start of a longer job (several claims of one message)."""
-        answer = (engine or self._engine).answer(question)
+        the engine read at the start of a longer job (several claims of one message); `language` is
+        the asker's explicit choice, `fallback` their client's language (see `Engine.language_for`)."""
+        answer = (engine or self._engine).answer(question, language=language, fallback=fallback)
         self.record(answer, origin)
         return answer
 

@@ -53,8 +53,8 @@ async def test_spanish_question_gets_the_figure(world: World) -> None:
     )
 
     embed = world.callbacks()[-1]["data"]["embeds"][0]
-    assert "87" in embed["description"]
-    assert "1 January 2026" in json.dumps(embed, ensure_ascii=False)
+    assert "al menos 87" in embed["description"].lower()  # a Spanish question gets a Spanish answer
+    assert "1 de enero de 2026" in json.dumps(embed, ensure_ascii=False)
 
 
 async def test_mentions_in_a_question_ping_nobody(world: World) -> None:

@@ -10,6 +10,7 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.discord_app import render
 from bot.discord_app.throttle import Throttle, Verdict
+from bot.locale import from_discord_locale
 from bot.questionlog import Origin
 from bot.service import FactService
 
@@ -32,10 +33,10 @@ class AppContext:
     def __post_init__(self) -> None:
         self.throttle = Throttle(self.settings.cooldown)
 
-    def cooldown_notice(self, verdict: Verdict) -> str:
+    def cooldown_notice(self, verdict: Verdict, language: str | None = None) -> str:
         """The polite "slow down" message for a refused question."""
         cooldown = self.settings.cooldown
-        return render.cooldown_notice(verdict.retry_after, cooldown.rate, cooldown.per)
+        return render.cooldown_notice(verdict.retry_after, cooldown.rate, cooldown.per, language or "en")
 
 
 def context_of(client: discord.Client) -> AppContext:
@@ -44,6 +45,14 @@ def context_of(client: discord.Client) -> AppContext:
     if not isinstance(ctx, AppContext):
         raise TypeError(f"{type(client).__name__} was not built by bot.discord_app.create_bot")
     return ctx
+
+
+def language_of_interaction(interaction: discord.Interaction[discord.Client]) -> str | None:
+    """The asker's language from their Discord client (es-ES and es-419 read Spanish), else the
+    server's; None when neither is a language the bot has words for."""
+    return from_discord_locale(str(interaction.locale)) or from_discord_locale(
+        str(interaction.guild_locale) if interaction.guild_locale else None
+    )
 
 
 def origin_of_interaction(interaction: discord.Interaction[discord.Client]) -> Origin:

@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Final
 import discord
 from discord import app_commands
 
+from bot import locale
 from bot.engine import Answer
 from bot.engine.answer import Suggestion, Verdict, VerdictKind
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Event, Story
+from bot.locale import text as t
 from bot.questionlog import LogStats
 from bot.service import ReloadResult
 from bot.timeline import event_line, paginate
@@ -71,8 +73,6 @@ COLOUR_ERROR: Final = discord.Colour.red()
 COLOUR_OK: Final = discord.Colour.green()
 
 ELLIPSIS: Final = "…"
-ASKED_PREFIX: Final = "Asked: "
-"""Embed author line carrying the user's own wording; feedback buttons read it back."""
 
 APOLOGY: Final = (
     "Sorry, something went wrong on my side while handling that. It has been logged; please try again."
@@ -188,9 +188,14 @@ def story_of_entry(base: KnowledgeBase, entry_id: str | None) -> Story | None:
     return story_of_topic(base, qa.topic if qa else None)
 
 
-def as_of_text(story: Story | None) -> str:
-    """'as of 1 January 2026', or '' with no story."""
-    return f"as of {story.as_of.label()}" if story else ""
+def as_of_text(story: Story | None, language: str = "en") -> str:
+    """'as of 1 January 2026' ('al 1 de enero de 2026'), or '' with no story."""
+    return t(language, "as_of", date=story.as_of.label(language)) if story else ""
+
+
+def asked_prefixes() -> tuple[str, ...]:
+    """The "Asked:" line's opening in every language, for reading it back."""
+    return tuple(t(lang, "asked", question="") for lang in locale.languages())
 
 
 # --- answers ---------------------------------------------------------------------------------------
@@ -208,36 +213,37 @@ VERDICT_COLOUR: Final = {
 }
 
 
-def verdict_text(verdict: Verdict) -> str:
+def verdict_text(verdict: Verdict, language: str = "en") -> str:
     """A verdict as the first line people read, with its mark: what was claimed, what the sources say."""
     mark = VERDICT_MARK[verdict.kind]
+    word = t(language, f"verdict_{verdict.kind.value}_mark")
+    sourced = t(language, "the_sources_say", sourced=escape_user_text(verdict.sourced))
     if verdict.kind == VerdictKind.SUPPORTED:
-        return f"{mark} **Supported** — the sources say {escape_user_text(verdict.sourced)}."
+        return f"{mark} **{word}** — {sourced}."
     if verdict.kind == VerdictKind.CONTRADICTED:
-        claimed = f"the claim says {escape_user_text(verdict.asserted)}; " if verdict.asserted else ""
-        return f"{mark} **Contradicted** — {claimed}the sources say {escape_user_text(verdict.sourced)}."
-    sides = "\n".join(f"• {' and '.join(s.claimants)}: **{s.value}**" for s in verdict.sides)
-    return f"{mark} **Disputed** — the sources disagree:\n{sides}"
+        asserted = escape_user_text(verdict.asserted)
+        claimed = t(language, "the_claim_says", asserted=asserted) if verdict.asserted else ""
+        return f"{mark} **{word}** — {claimed}{sourced}."
+    joiner = " y " if language == "es" else " and "
+    sides = "\n".join(f"• {joiner.join(s.claimants)}: **{s.value}**" for s in verdict.sides)
+    return f"{mark} **{word}** — {t(language, 'the_sources_disagree')}\n{sides}"
 
 
 def answer_body(answer: Answer) -> str:
     """The answer as an embed shows it: the verdict first when it checks a claim; sources and "did you
     mean" are shown apart (fields and buttons)."""
     body = answer.body
-    return f"{verdict_text(answer.verdict)}\n{body}" if answer.verdict else body
+    return f"{verdict_text(answer.verdict, answer.language)}\n{body}" if answer.verdict else body
 
 
 def answer_embed(answer: Answer, base: KnowledgeBase, asked: str | None = None) -> discord.Embed:
     """An answer (or an honest decline) as one embed: question, text, figures, sources, confidence."""
     story = story_of_entry(base, answer.entry_id)
+    lang = answer.language
     if not answer.answered:
-        body = answer_body(answer)
-        if "/timeline" not in body:  # the engine's wording may change; the pointer must not
-            body += "\nTry /timeline for the story in dates, or /about for what I cover."
-        embed = discord.Embed(
-            title="I can't answer that from my sources", description=body, colour=COLOUR_DECLINED
-        )
-        embed.set_footer(text=f"Knowledge {as_of_text(story)}" if story else "")
+        body = answer_body(answer) + "\n" + t(lang, "timeline_about_hint")
+        embed = discord.Embed(title=t(lang, "decline_title"), description=body, colour=COLOUR_DECLINED)
+        embed.set_footer(text=t(lang, "knowledge_as_of", date=story.as_of.label(lang)) if story else "")
     else:
         embed = discord.Embed(
             title=escape_user_text(answer.entry_question or answer.question, EMBED_TITLE_LIMIT),
@@ -254,31 +260,35 @@ def answer_embed(answer: Answer, base: KnowledgeBase, asked: str | None = None) 
             f"**{f.value}**" + (f" — {f.date_label}" if f.date_label else "") for f in answer.facts if f.value
         ]
         if figures:
-            embed.add_field(name="Figures", value=join_within(figures, FIELD_VALUE_LIMIT), inline=False)
+            embed.add_field(
+                name=t(lang, "figures"), value=join_within(figures, FIELD_VALUE_LIMIT), inline=False
+            )
         sources = [f"• {c.chain_text()}" for c in answer.citations]
         if sources:
-            name = "Source" if len(sources) == 1 else "Sources"
+            name = t(lang, "source" if len(sources) == 1 else "sources")
             embed.add_field(name=name, value=join_within(sources, FIELD_VALUE_LIMIT), inline=False)
-        footer = [f"Confidence {answer.confidence:.0%}"]
+        # unsure: the suggestions say so; a confidence figure beside them would contradict it
+        footer = (
+            [t(lang, "unsure")]
+            if answer.low_confidence
+            else [t(lang, "confidence", percent=f"{answer.confidence:.0%}")]
+        )
         if story:
-            footer.append(as_of_text(story))
-        if answer.low_confidence:
-            footer.append("not sure I understood: see the suggestions below")
+            footer.append(as_of_text(story, lang))
         embed.set_footer(text=" · ".join(footer))
     if asked is not None:
         shown = clean_user_text(asked)
         matched = answer.entry_question or ""
         if shown and shown.casefold() != matched.casefold():
             # Embed author names are plain text (no markdown), so only mentions need neutralising.
-            embed.set_author(name=truncate(ASKED_PREFIX + discord.utils.escape_mentions(shown), AUTHOR_LIMIT))
+            asked_line = t(lang, "asked", question=discord.utils.escape_mentions(shown))
+            embed.set_author(name=truncate(asked_line, AUTHOR_LIMIT))
     return fit_embed(embed)
 
 
-NOTHING_TO_CHECK: Final = (
-    "I found nothing in that message that my sources can check: no figure, date or fact of the story "
-    "I know about. Try /ask with a question, or /about for what I cover."
-)
-CLAIMS_HEADER: Final = "Checked against the sources"
+def nothing_to_check(language: str = "en") -> str:
+    """The one polite line when a message holds nothing the sources can check."""
+    return t(language, "nothing_to_check")
 
 
 def claim_embeds(answers: Sequence[Answer], base: KnowledgeBase, jump_url: str) -> list[discord.Embed]:
@@ -287,10 +297,11 @@ def claim_embeds(answers: Sequence[Answer], base: KnowledgeBase, jump_url: str) 
     for n, answer in enumerate(answers, 1):
         embed = answer_embed(answer, base, asked=answer.question)
         if n == 1:
-            embed.set_author(name=CLAIMS_HEADER, url=jump_url)
+            embed.set_author(name=t(answer.language, "checked_against"), url=jump_url)
         elif embed.author:
             embed.remove_author()
-        embed.title = escape_user_text(f"Claim {n}: {clean_user_text(answer.question)}", EMBED_TITLE_LIMIT)
+        claim = t(answer.language, "claim", n=n, text=clean_user_text(answer.question))
+        embed.title = escape_user_text(claim, EMBED_TITLE_LIMIT)
         embeds.append(fit_embed(embed))
     while total_embed_size(embeds) > EMBED_TOTAL_LIMIT and len(embeds) > 1:
         embeds.pop()  # three long answers may not fit in one message: the first ones matter most
@@ -302,9 +313,10 @@ def asked_question(message: discord.Message | None) -> str | None:
     if message is None or not message.embeds:
         return None
     embed = message.embeds[0]
-    if embed.author.name and embed.author.name.startswith(ASKED_PREFIX):
-        # escape_mentions put zero-width spaces after "@"; the log wants the words as typed.
-        return embed.author.name[len(ASKED_PREFIX) :].replace("\u200b", "")
+    for prefix in asked_prefixes():
+        if embed.author.name and embed.author.name.startswith(prefix):
+            # escape_mentions put zero-width spaces after "@"; the log wants the words as typed.
+            return embed.author.name[len(prefix) :].replace("\u200b", "")
     return unescape_markdown(embed.title) if embed.title else None
 
 
@@ -337,13 +349,10 @@ def autocomplete_choices(pairs: Iterable[tuple[str, str]]) -> list[app_commands.
 # --- notices ---------------------------------------------------------------------------------------
 
 
-def cooldown_notice(retry_after: float, rate: int, per: float) -> str:
+def cooldown_notice(retry_after: float, rate: int, per: float, language: str = "en") -> str:
     """The one polite message a user over the rate limit gets."""
     wait = max(math.ceil(retry_after), 1)
-    return content(
-        f"You're asking faster than I can keep up with ({rate} questions per {per:g} s). "
-        f"Please wait {wait} s and ask again."
-    )
+    return content(t(language, "cooldown", rate=rate, per=f"{per:g}", retry=wait))
 
 
 def mention_help(base: KnowledgeBase, scope: str, bot_name: str) -> str:

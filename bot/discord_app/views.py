@@ -25,7 +25,7 @@ from typing import Any, Final, cast
 import discord
 
 from bot.discord_app import render
-from bot.discord_app.context import context_of, origin_of_interaction
+from bot.discord_app.context import context_of, language_of_interaction, origin_of_interaction
 from bot.engine import Answer
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.dates import PartialDate
@@ -133,6 +133,7 @@ class AskButton(discord.ui.DynamicItem[Button], template=ASK_TEMPLATE):
             )
         )
         self.entry_id = entry_id
+        self.label = question
 
     @classmethod
     async def from_custom_id(
@@ -155,7 +156,9 @@ class AskButton(discord.ui.DynamicItem[Button], template=ASK_TEMPLATE):
             )
             return
         engine = ctx.service.engine  # read once: a reload may swap it at any moment
-        answer = engine.answer_entry(self.entry_id)
+        # the button's label is the question in the language it was offered in
+        language = engine.language_for(self.label, fallback=language_of_interaction(interaction))
+        answer = engine.answer_entry(self.entry_id, language=language)
         if answer is None:
             await interaction.response.send_message(
                 "That question is no longer in my knowledge base; try /ask.",

@@ -7,7 +7,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app import render
-from bot.discord_app.context import AnyBot, AppContext, context_of, origin_of_interaction
+from bot.discord_app.context import (
+    AnyBot,
+    AppContext,
+    context_of,
+    language_of_interaction,
+    origin_of_interaction,
+)
 from bot.discord_app.views import answer_reply
 
 Interaction = discord.Interaction[discord.Client]
@@ -22,25 +28,43 @@ class AskCog(commands.Cog, name="Ask"):
     @app_commands.command(
         name="ask", description="Ask a question about the story; answers cite their sources."
     )
-    @app_commands.describe(question="Your question, e.g. How many prisoners were released on 1 January?")
+    @app_commands.describe(
+        question="Your question, e.g. How many prisoners were released on 1 January?",
+        language="The language of the answer (default: the language of your question)",
+    )
+    @app_commands.choices(
+        language=[
+            app_commands.Choice(name="English", value="en"),
+            app_commands.Choice(name="Español", value="es"),
+        ]
+    )
     async def ask(
         self,
         interaction: Interaction,
         question: app_commands.Range[str, 1, render.QUESTION_MAX_LENGTH],
+        language: app_commands.Choice[str] | None = None,
     ) -> None:
         """Answer (or honestly decline) a question, citing figures, dates and sources."""
+        client_language = language_of_interaction(interaction)
         verdict = self.ctx.throttle.hit(interaction.user.id)
         if not verdict.allowed:
             # Every interaction must be acknowledged; ephemeral, so a flood stays out of the channel.
             await interaction.response.send_message(
-                self.ctx.cooldown_notice(verdict), ephemeral=True, allowed_mentions=render.NO_MENTIONS
+                self.ctx.cooldown_notice(verdict, client_language),
+                ephemeral=True,
+                allowed_mentions=render.NO_MENTIONS,
             )
             return
-        # Matching is CPU-only and sub-millisecond, well within the 3 s to respond: no defer needed.
+        # Matching is CPU-only and about a millisecond, well within the 3 s to respond: no defer needed.
         # The engine is read once so a concurrent /reload cannot mix two bases in one answer.
         engine = self.ctx.service.engine
-        answer = engine.answer(question)
-        self.ctx.service.record(answer, origin_of_interaction(interaction))
+        answer = self.ctx.service.ask(
+            question,
+            origin_of_interaction(interaction),
+            engine=engine,
+            language=language.value if language else None,
+            fallback=client_language,
+        )
         reply = answer_reply(answer, engine.base, asked=question)
         await interaction.response.send_message(**reply.kwargs())
 

@@ -14,7 +14,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app import render
-from bot.discord_app.context import AnyBot, AppContext, context_of, origin_of_interaction
+from bot.discord_app.context import (
+    AnyBot,
+    AppContext,
+    context_of,
+    language_of_interaction,
+    origin_of_interaction,
+)
 from bot.engine.claims import checkable
 
 Interaction = discord.Interaction[discord.Client]
@@ -37,19 +43,27 @@ class FactCheckCog(commands.Cog, name="Fact check"):
 
     async def check_message(self, interaction: Interaction, message: discord.Message) -> None:
         """Reply with a verdict for each checkable claim in the message, with its sources."""
+        client_language = language_of_interaction(interaction)
         allowed = self.ctx.throttle.hit(interaction.user.id)
         if not allowed.allowed:
             await interaction.response.send_message(
-                self.ctx.cooldown_notice(allowed), ephemeral=True, allowed_mentions=render.NO_MENTIONS
+                self.ctx.cooldown_notice(allowed, client_language),
+                ephemeral=True,
+                allowed_mentions=render.NO_MENTIONS,
             )
             return
         service = self.ctx.service
         engine = service.engine  # one engine for the whole message, even during a /reload
         origin = origin_of_interaction(interaction)
-        answers = checkable(message.content or "", lambda claim: service.ask(claim, origin, engine=engine))
+        answers = checkable(
+            message.content or "",
+            lambda claim: service.ask(claim, origin, engine=engine, fallback=client_language),
+        )
         if not answers:
             await interaction.response.send_message(
-                render.NOTHING_TO_CHECK, ephemeral=True, allowed_mentions=render.NO_MENTIONS
+                render.nothing_to_check(engine.language_for(message.content or "", fallback=client_language)),
+                ephemeral=True,
+                allowed_mentions=render.NO_MENTIONS,
             )
             return
         embeds = render.claim_embeds(answers, engine.base, message.jump_url)

@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.discord_app import render
 from bot.discord_app.context import AnyBot, AppContext, context_of, origin_of_message
 from bot.discord_app.views import answer_reply
+from bot.locale import from_discord_locale
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,9 @@ class MessagesCog(commands.Cog, name="Messages"):
             return
 
         engine = self.ctx.service.engine  # read once: a /reload may swap it at any moment
-        answer = engine.answer(question)
+        # answered in the language it was written in; the server's language when too short to tell
+        server = from_discord_locale(str(message.guild.preferred_locale)) if message.guild else None
+        answer = engine.answer(question, fallback=server)
         if in_answer_channel and not (mentioned or is_dm) and not answer.answered and "?" not in question:
             return
         self.ctx.service.record(answer, origin_of_message(message))
