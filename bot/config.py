@@ -294,5 +294,8 @@ def open_question_log(settings: Settings) -> QuestionLog | None:
         settings.db_path, salt=resolve_log_salt(settings), retention_days=settings.retention_days
     )
     if not qlog.open():
-        log.warning("the question log is not recording (%s); answering continues", qlog.last_error)
+        if qlog.healthy:  # e.g. another process holds the file: records wait in memory meanwhile
+            log.warning("the question log is not open yet (%s); it keeps trying", qlog.last_error)
+        else:
+            log.warning("the question log is not recording (%s); answering continues", qlog.last_error)
     return qlog
