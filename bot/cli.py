@@ -215,6 +215,8 @@ def _misses(args: argparse.Namespace, settings: Settings) -> int:
             print("The question log is off (FACTBOT_DB_PATH=off): there is nothing to read.", file=sys.stderr)
             return 1
         args.db = settings.db_path
+    if not Path(args.db).is_file():  # nothing to group: say so without loading the engine
+        return run_misses(args)
     engine = _engine(settings)
     return run_misses(args, closest=engine.closest if engine is not None else None)
 

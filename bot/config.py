@@ -244,9 +244,12 @@ def read_env_file(path: Path | str) -> dict[str, str]:
 def unknown_setting_warnings(env: Mapping[str, str]) -> list[str]:
     """One warning per `FACTBOT_*` variable that is no setting, with the closest real one."""
     out = []
-    for name in sorted(n for n in env if n.upper().startswith("FACTBOT_") and n not in SETTINGS):
-        close = difflib.get_close_matches(name.upper(), SETTINGS, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]}?" if close else "see .env.example for the settings"
+    prefix = "FACTBOT_"
+    # compared without the prefix every name shares, or any FACTBOT_ name would look close to some setting
+    suffixes = {name.removeprefix(prefix): name for name in SETTINGS}
+    for name in sorted(n for n in env if n.upper().startswith(prefix) and n not in SETTINGS):
+        close = difflib.get_close_matches(name.upper().removeprefix(prefix), suffixes, n=1, cutoff=0.6)
+        hint = f"did you mean {suffixes[close[0]]}?" if close else "see .env.example for the settings"
         out.append(f"{name} is not a factbot setting and is ignored ({hint})")
     return out
 
