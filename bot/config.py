@@ -285,7 +285,7 @@ def resolve_log_salt(settings: Settings) -> str:
     if existing:
         return existing
     salt = secrets.token_hex(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the log's directory: private
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(salt + "\n")

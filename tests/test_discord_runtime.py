@@ -208,6 +208,9 @@ def test_sigterm_stops_the_bot_and_flushes_the_question_log(
     stats = read_stats(clean_env / "data" / "questions.sqlite3")
     assert (stats.total, stats.declined) == (1, 1), "the question asked just before SIGTERM is on disk"
     assert (clean_env / "data" / "questions.salt").stat().st_mode & 0o777 == 0o600
+    # the whole start-up path: the salt (written first) must not leave the log's directory open
+    assert (clean_env / "data").stat().st_mode & 0o777 == 0o700
+    assert (clean_env / "data" / "questions.sqlite3").stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize(
