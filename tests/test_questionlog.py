@@ -642,6 +642,7 @@ def test_processes_creating_a_new_log_at_once_all_write_everything(tmp_path: Pat
                 stderr=subprocess.PIPE,
                 text=True,
                 env=env,
+                cwd=tmp_path,  # `-c` puts the cwd first on sys.path: never another checkout's bot
             )
             for w in range(writers)
         ]
