@@ -139,7 +139,7 @@ QUESTIONS = ["how many died in the protests", "what's the weather in caracas", "
 
 def test_chat_flushes_the_question_log_on_sigterm_right_after_an_answer(tmp_path: Path) -> None:
     """SIGTERM (`kill`, `docker stop`) the moment the last answer is printed: every row is on disk."""
-    trials = [1, 1, 1, 20, 50]  # questions per trial; all trials run at once, each its own log
+    trials = [1, 1, 30]  # questions per trial; all trials run at once, each its own log
     dbs = [tmp_path / f"t{n}" / "questions.sqlite3" for n in range(len(trials))]
     procs = [_spawn(["chat"], tmp_path, FACTBOT_DB_PATH=str(db)) for db in dbs]
     try:
@@ -215,19 +215,6 @@ def test_misses_reads_the_log_named_in_dot_env(tmp_path: Path) -> None:
     assert "is the moon made of cheese" in result.stdout
 
 
-def test_misses_on_a_directory_or_with_the_log_off_fails_clearly(tmp_path: Path) -> None:
-    folder = tmp_path / "a-folder"
-    folder.mkdir()
-    for result in (run("misses", "--db", str(folder)), run("misses", FACTBOT_DB_PATH=str(folder))):
-        assert result.returncode == 1
-        assert (
-            result.stderr.strip()
-            == f"Cannot read the question log {folder}: it is a directory, not a database file."
-        )
-    off = run("misses", FACTBOT_DB_PATH="off")
-    assert off.returncode == 1 and "question log is off" in off.stderr
-
-
 # --- settings ----------------------------------------------------------------------------------
 
 
@@ -289,6 +276,21 @@ def test_an_unreadable_dot_env_is_one_line(
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err
     assert expected in err and err.startswith("factbot: ")
+
+
+def test_misses_on_a_directory_or_with_the_log_off_fails_clearly(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = in_tmp / "a-folder"
+    folder.mkdir()
+    assert cli.main(["misses", "--db", str(folder)]) == 1
+    monkeypatch.setenv("FACTBOT_DB_PATH", str(folder))
+    assert cli.main(["misses"]) == 1
+    message = f"Cannot read the question log {folder}: it is a directory, not a database file."
+    assert capsys.readouterr().err.splitlines() == [message, message]
+    monkeypatch.setenv("FACTBOT_DB_PATH", "off")
+    assert cli.main(["misses", "--format", "json"]) == 1
+    assert "question log is off" in capsys.readouterr().err
 
 
 def test_a_utf8_byte_order_mark_is_fine(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -628,10 +628,11 @@ _WRITER = textwrap.dedent(
 
 
 def test_processes_creating_a_new_log_at_once_all_write_everything(tmp_path: Path) -> None:
-    """Three processes create the same new file at the same moment, ten times: the schema is made
-    once, inside one transaction, and no writer loses a question."""
+    """Three processes create the same new file at the same moment, six times: the schema is made
+    once, inside one transaction, and no writer loses a question. (Before, about 4 rounds in 5 lost
+    a writer's questions: "table questions already exists" or "database is locked".)"""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    per_writer, writers, rounds = 300, 3, 10
+    per_writer, writers, rounds = 300, 3, 6
     for round_ in range(rounds):
         path = tmp_path / f"round-{round_}" / "questions.sqlite3"
         procs = [
