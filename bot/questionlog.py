@@ -622,8 +622,7 @@ class QuestionLog:
             return 0
 
     def _cutoff(self) -> str:
-        assert self.retention_days is not None
-        return _ts(self._now() - timedelta(days=self.retention_days))
+        return self._cutoff_at(self._now())
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -663,13 +662,13 @@ class QuestionLog:
                 except _Refused as exc:
                     return self._give_up(str(exc), pending, stopping)
                 except Exception as exc:  # locked, disk full, unwritable, corrupted underneath us...
+                    reason = f"cannot {'open' if conn is None else 'write to'} {self.path}: {exc}"
                     if not _is_busy(exc):
                         failures += 1
                         # Reopen next time: a fresh connection recovers from a moved or replaced file.
                         _close_quietly(conn)
                         conn = None
                         self._connected = False
-                    reason = f"cannot {'open' if conn is None else 'write to'} {self.path}: {exc}"
                     if troubled_since is None:
                         troubled_since = time.monotonic()
                         logger.warning(
@@ -685,6 +684,13 @@ class QuestionLog:
                     self._last_error = reason
                     self._pause(delay)
                     delay = min(delay * 2, self._retry_max)
+                    if deadline is not None and conn is not None:
+                        # closing: SQLite's own wait for the lock must not outlast the close either
+                        remaining_ms = max(int((deadline - time.monotonic()) * 1000), 1)
+                        with contextlib.suppress(sqlite3.Error):
+                            conn.execute(
+                                f"PRAGMA busy_timeout = {min(remaining_ms, int(self._busy_timeout * 1000))}"
+                            )
                     continue
                 if troubled_since is not None:
                     logger.info("question log: writing again after %.1f s", time.monotonic() - troubled_since)
@@ -693,8 +699,6 @@ class QuestionLog:
                 self._answer(pending)
                 stopping = stopping or any(isinstance(item, _Stop) for item in pending)
                 pending = []
-                if not stopping:
-                    self._purge_if_due(conn)
         finally:
             self._ready.set()
             _close_quietly(conn)
@@ -769,8 +773,14 @@ class QuestionLog:
         """
         feedback: list[tuple[concurrent.futures.Future[bool], bool]] = []
         purges: list[tuple[concurrent.futures.Future[int], int]] = []
+        due = self._purge_due()
+        expired = 0
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # in the same transaction: once it commits, old rows are gone (an explicit purge_expired()
+            # in the batch does it instead, and reports the count)
+            if due is not None and not any(isinstance(item, _PurgeItem) for item in batch):
+                expired = _purge(conn, self._cutoff_at(due))
             for item in batch:
                 if isinstance(item, _QuestionItem):
                     conn.execute(
@@ -815,36 +825,51 @@ class QuestionLog:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
             raise
+        if due is not None:
+            self._purged(due, expired)
         for fut, stored in feedback:
             _resolve(fut, stored)
         for pfut, count in purges:
             _resolve(pfut, count)
 
-    def _purge_if_due(self, conn: sqlite3.Connection) -> None:
-        """Delete expired rows when `purge_every` has passed since the last purge (by the log's clock).
-
-        A failure here costs nothing but a delay: it is retried at the next due time, and logged.
-        """
+    def _purge_due(self) -> datetime | None:
+        """Now, by the log's clock, if `purge_every` has passed since the last purge; else None."""
         if self.retention_days is None:
-            return
+            return None
         now = self._now()
         if self._last_purge is not None and now - self._last_purge < self._purge_every:
+            return None
+        return now
+
+    def _cutoff_at(self, now: datetime) -> str:
+        assert self.retention_days is not None
+        return _ts(now - timedelta(days=self.retention_days))
+
+    def _purged(self, at: datetime, deleted: int) -> None:
+        self._last_purge = at
+        if deleted:
+            logger.info("question log: removed %d rows older than %d days", deleted, self.retention_days)
+
+    def _purge_if_due(self, conn: sqlite3.Connection) -> None:
+        """Delete expired rows in a transaction of their own when a purge is due (at open, and when
+        the writer wakes with nothing to write). A failure costs only a delay: the next batch, or the
+        next wake-up, purges instead."""
+        due = self._purge_due()
+        if due is None:
             return
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                deleted = _purge(conn, self._cutoff())
+                deleted = _purge(conn, self._cutoff_at(due))
                 conn.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            logger.warning("question log: retention purge postponed (%s)", exc)
+            logger.debug("question log: retention purge postponed (%s)", exc)
             return
-        self._last_purge = now
-        if deleted:
-            logger.info("question log: removed %d rows older than %d days", deleted, self.retention_days)
+        self._purged(due, deleted)
 
     def _open_connection(self) -> sqlite3.Connection:
         """Create (0600, in a 0700 directory), check, migrate and purge; a corrupt file is moved aside

@@ -516,9 +516,10 @@ def test_a_locked_database_is_waited_for_not_given_up(
         path, busy_timeout=0.02, retention_days=retention_days, retry_initial=0.01, give_up_after=1
     )
     try:
-        with caplog.at_level(logging.ERROR, logger="bot.questionlog"):
+        with caplog.at_level(logging.ERROR, logger="bot.questionlog"), watch_log("retrying") as retrying:
             qlog.open(timeout=0.2)
             ask(qlog, "q")
+            assert retrying.wait(10)
             assert qlog.flush(timeout=0.2) is False
             assert qlog.healthy
             assert "locked" in (qlog.last_error or "")
