@@ -663,6 +663,7 @@ class QuestionLog:
                     return self._give_up(str(exc), pending, stopping)
                 except Exception as exc:  # locked, disk full, unwritable, corrupted underneath us...
                     reason = f"cannot {'open' if conn is None else 'write to'} {self.path}: {exc}"
+                    self._last_error = reason
                     if not _is_busy(exc):
                         failures += 1
                         # Reopen next time: a fresh connection recovers from a moved or replaced file.
@@ -681,7 +682,6 @@ class QuestionLog:
                         deadline is not None and time.monotonic() >= deadline
                     ):
                         return self._give_up(reason, pending, stopping)
-                    self._last_error = reason
                     self._pause(delay)
                     delay = min(delay * 2, self._retry_max)
                     if deadline is not None and conn is not None:
