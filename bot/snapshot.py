@@ -200,18 +200,14 @@ class Untrusted(Exception):
 
 
 def _read(directory: Path, secret: bytes, key: str) -> Engine | None:
-    name = snapshot_name(secret, key)
+    target = directory / snapshot_name(secret, key)
     try:
-        data = read_trusted(directory / name)
+        data = read_trusted(target)
     except FileNotFoundError:
         return None
-    except Untrusted as exc:
-        log.warning("ignoring engine snapshot %s: %s", directory / name, exc)
+    except (Untrusted, OSError) as exc:  # a link, a FIFO, another owner, an unsafe folder: not read
+        log.warning("ignoring engine snapshot %s: %s", target, exc)
         return None
-    except OSError as exc:
-        log.warning("ignoring engine snapshot %s: %s", directory / name, exc)
-        return None
-    target = directory / name
     try:
         header = len(MAGIC) + _TAG_BYTES
         if not data.startswith(MAGIC) or len(data) < header:
