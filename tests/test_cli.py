@@ -370,3 +370,20 @@ def test_bad_misses_arguments_are_one_line(
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err
     assert expected in err
+
+
+def test_an_undecodable_byte_in_chat_is_logged_with_a_replacement_character(tmp_path: Path) -> None:
+    """Before, a \\xff read by chat (a surrogate once decoded) switched the log off for good."""
+    db = tmp_path / "q.sqlite3"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input=b"how many died\xff in the protests\nwho won in 2024\n/quit\n",
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "FACTBOT_DB_PATH": str(db), "FACTBOT_LOG_SALT": "t"},
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0 and b"question log" not in result.stderr, result.stderr
+    with sqlite3.connect(db) as conn:
+        rows = [r[0] for r in conn.execute("SELECT question FROM questions ORDER BY id")]
+    assert rows == ["how many died\ufffd in the protests", "who won in 2024"]
