@@ -411,12 +411,19 @@ _CONTAINERS: Final = frozenset(
         for name in ("list", "dict", "set", "frozenset", "tuple", "bytes", "str", "int", "float", "bool")
     }
     | {("collections", name) for name in ("defaultdict", "OrderedDict", "Counter", "deque")}
+    # numpy arrays (embeddings): rebuilt from bytes, a dtype and a shape. An object array cannot come
+    # from a buffer, and _reconstruct's contents pass through this same find_class.
+    | {(module, "_frombuffer") for module in ("numpy._core.numeric", "numpy.core.numeric")}
+    | {(module, "_reconstruct") for module in ("numpy._core.multiarray", "numpy.core.multiarray")}
+    | {("numpy", "dtype"), ("numpy", "ndarray")}
 )
 _ENGINE_PACKAGES: Final = ("bot.engine.", "bot.knowledge.")
+_STDLIB: Final = frozenset({"builtins", "collections"})
 
 
 class _EngineUnpickler(pickle.Unpickler):
-    """Finds only factbot's engine and knowledge classes and plain containers; refuses the rest.
+    """Finds only factbot's engine and knowledge classes, plain containers and numpy arrays; refuses
+    the rest.
 
     Even a snapshot with a valid tag cannot name `os.system`, `builtins.eval` or any other callable:
     the classes allowed build data from data.
@@ -424,8 +431,8 @@ class _EngineUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         """The class `module.name` if an engine may contain it, else UnpicklingError."""
-        if (module, name) in _CONTAINERS:
-            return super().find_class(module, name)
+        if (module, name) in _CONTAINERS and (module.split(".")[0] in _STDLIB or module in sys.modules):
+            return super().find_class(module, name)  # numpy only when the engine already uses it
         if module.startswith(_ENGINE_PACKAGES) and name.isidentifier():
             found = getattr(sys.modules.get(module), name, None)  # only modules already imported
             if isinstance(found, type) and found.__module__ == module:

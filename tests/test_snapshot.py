@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import pickle
@@ -495,3 +496,14 @@ def test_the_file_name_depends_on_the_secret(tmp_path: Path) -> None:
     names = [p.name for p in snapshots(tmp_path / "cache")]
     key = snapshot_key(kb)
     assert key is not None and len(names) == 2 and not any(key[:16] in n for n in names)
+
+
+def test_numpy_arrays_load_but_no_other_numpy_callable_does() -> None:
+    """An engine may hold embeddings; the unpickler rebuilds arrays and nothing else numpy offers."""
+    np = pytest.importorskip("numpy")
+    array = np.arange(12, dtype=np.float32).reshape(3, 4)
+    restored = snapshot._EngineUnpickler(io.BytesIO(pickle.dumps(array, protocol=5))).load()
+    assert (restored == array).all() and restored.dtype == array.dtype
+    evil = pickle.dumps(np.load)  # a numpy function that reads files (and could unpickle them)
+    with pytest.raises(pickle.UnpicklingError, match="not part of an engine"):
+        snapshot._EngineUnpickler(io.BytesIO(evil)).load()
