@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 
 from bot.engine import Engine
 from bot.knowledge import load_base
-from bot.snapshot import load_engine
+from bot.snapshot import KEY_FILE_NAME, SnapshotCache, load_engine
 
 SYLLABLES = (
     "ba be bi bo bu ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu ra re ri ro ru "
@@ -105,12 +105,13 @@ def bench(label: str, path: Path | None, questions: list[str], rounds: int, cach
     engine = Engine(base)
     built = time.perf_counter() - t
     # a restart with the same files: the first load writes the snapshot, the second reads it
+    snapshots = SnapshotCache(cache, cache.parent / KEY_FILE_NAME)
     t = time.perf_counter()
-    load_engine(path, cache_dir=cache)
+    load_engine(path, cache=snapshots)
     first = time.perf_counter() - t
     gc.collect()
     t = time.perf_counter()
-    load_engine(path, cache_dir=cache)
+    load_engine(path, cache=snapshots)
     warm = time.perf_counter() - t
     # memory in a separate pass: tracemalloc slows everything it watches
     gc.collect()

@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn
 
 from bot import __version__
+from bot.config import ConfigError, Settings
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_base, warning_lines
 from bot.misses import add_misses_parser, run_misses
 
 if TYPE_CHECKING:
     from bot.engine import Engine
     from bot.timeline import TimelineFilter
+
+EXIT_CONFIG = 2
+_OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EPIPE})
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake told in one line (the usage itself is one --help away)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `prog: message` and exit 2, as argparse does, without the multi-line usage."""
+        self.exit(EXIT_CONFIG, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _knowledge_arg(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +48,7 @@ def _knowledge_arg(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="python -m bot",
         description="factbot: answers questions about a news story from a curated, sourced YAML fact base.",
         epilog='Example: python -m bot ask "How many prisoners were released on 1 January?"',
@@ -168,27 +185,77 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a full disk is reported here, in one line, not at interpreter exit
+        return code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `| head` closed the pipe: not an error worth a traceback
+        _discard_stdout()
         return 0
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRORS:
+            raise
+        _discard_stdout()
+        print(f"factbot: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (embedded, tests): nothing will flush it
+        pass
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM (`kill`, `docker stop`, systemd) ends a terminal command like Ctrl-C would: through
+    SystemExit, so `finally` blocks run (the question log is closed, answers already printed are
+    flushed), instead of the process vanishing mid-write."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    with contextlib.suppress(ValueError):  # not the main thread: the embedding program's handlers decide
+        signal.signal(signal.SIGTERM, stop)
+
+
+def _settings(args: argparse.Namespace) -> Settings | None:
+    """The settings every command shares (environment, then .env); None after one line on stderr."""
+    try:
+        settings = Settings.from_env(require_token=False)
+    except ConfigError as exc:
+        print(f"factbot: {exc}", file=sys.stderr)
+        return None
+    for notice in settings.notices:
+        print(f"factbot: warning: {notice}", file=sys.stderr)
+    knowledge = getattr(args, "knowledge", None) or getattr(args, "path", None)
+    if knowledge is not None:
+        settings = replace(settings, knowledge_path=knowledge)
+    return settings
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "check":
-        return _check(args.path)
-    if args.command == "misses":
-        return run_misses(args, closest=_closest_or_none(getattr(args, "knowledge", None)))
     if args.command in {"run", "sync"}:
         from bot.discord_app import cli as discord_cli
 
         return discord_cli.run(args) if args.command == "run" else discord_cli.sync(args)
-    engine = _engine(args.knowledge)
+    settings = _settings(args)
+    if settings is None:
+        return EXIT_CONFIG
+    if args.command == "check":
+        return _check(settings.knowledge_path)
+    if args.command == "misses":
+        return _misses(args, settings)
+    engine = _engine(settings)
     if engine is None:
         return 1
     from bot import terminal
 
+    _exit_on_sigterm()
     if args.command == "check-claims":
         from bot.checkclaims import check_lines
 
@@ -213,7 +280,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             return terminal.ask_lines(engine, [" ".join(args.question)], sys.stdout, as_json=args.json)
         return terminal.ask_lines(engine, sys.stdin, sys.stdout, as_json=args.json)
     if args.command == "chat":
-        return _chat(engine, args.knowledge)
+        return _chat(engine, settings)
     if args.command == "timeline":
         return _timeline(engine.base, args)
     raise AssertionError(args.command)
@@ -245,44 +312,42 @@ def _calibrate(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(path: Path | None) -> KnowledgeBase:
-    return load_base(_knowledge_path(path))
+def _misses(args: argparse.Namespace, settings: Settings) -> int:
+    """`misses` reads the log every other command writes: --db, else FACTBOT_DB_PATH (and .env)."""
+    if args.db is None:
+        if settings.db_path is None:
+            print("The question log is off (FACTBOT_DB_PATH=off): there is nothing to read.", file=sys.stderr)
+            return 1
+        args.db = settings.db_path
+    if not Path(args.db).is_file():  # nothing to group: say so without loading the engine
+        return run_misses(args)
+    engine = _engine(settings)
+    return run_misses(args, closest=engine.closest if engine is not None else None)
 
 
-def _knowledge_path(path: Path | None) -> Path | None:
-    env = os.environ.get("FACTBOT_KNOWLEDGE_PATH")
-    return path or (Path(env) if env else None)
-
-
-def _engine(path: Path | None) -> Engine | None:
-    from bot.snapshot import cache_dir_from_env, load_engine
+def _engine(settings: Settings) -> Engine | None:
+    from bot.snapshot import load_engine
 
     try:
-        return load_engine(_knowledge_path(path), cache_dir=cache_dir_from_env())
+        return load_engine(settings.knowledge_path, cache=settings.snapshot_cache)
     except KnowledgeError as exc:
         print(exc.report(), file=sys.stderr)
         return None
 
 
-def _closest_or_none(path: Path | None) -> Callable[[str], tuple[str | None, str | None, float]] | None:
-    engine = _engine(path)
-    return engine.closest if engine is not None else None
-
-
-def _chat(engine: Engine, knowledge: Path | None) -> int:
+def _chat(engine: Engine, settings: Settings) -> int:
     """The terminal chat, logging what it could not answer like the Discord bot does."""
-    from bot.config import ConfigError, Settings, open_question_log
+    from bot.config import open_question_log
     from bot.questionlog import Origin
     from bot.service import FactService
-    from bot.snapshot import cache_dir_from_env
     from bot.terminal import chat
 
     questions = None
     try:
-        questions = open_question_log(Settings.from_env(require_token=False))
-    except (ConfigError, OSError) as exc:  # logging is optional: the chat still answers
+        questions = open_question_log(settings)
+    except OSError as exc:  # logging is optional: the chat still answers
         print(f"(question log off: {exc})", file=sys.stderr)
-    service = FactService(engine, _knowledge_path(knowledge), questions, cache_dir_from_env())
+    service = FactService(engine, settings.knowledge_path, questions, settings.snapshot_cache)
     origin = Origin("terminal")
     try:
         return chat(engine, ask=lambda q: service.ask(q, origin))
@@ -293,7 +358,7 @@ def _chat(engine: Engine, knowledge: Path | None) -> int:
 
 def _check(path: Path | None) -> int:
     try:
-        base = _load(path)
+        base = load_base(path)
     except KnowledgeError as exc:
         print(exc.report(), file=sys.stderr)
         return 1

@@ -1,12 +1,16 @@
-"""Settings for the Discord front end, read from the environment and an optional `.env` file.
+"""Settings for every command, read from the environment and an optional `.env` file.
 
-Every variable is documented in `.env.example`. A malformed value raises `ConfigError` naming the
-variable and what was expected, so `python -m bot run` can print one line instead of a traceback.
-The token is never part of any message, repr or log line.
+Every variable is documented in `.env.example`. A malformed or out-of-range value, and a `.env` that
+cannot be read as UTF-8 text, raise `ConfigError` naming the variable (or file) and what was
+expected, so every command can print one line instead of a traceback, at start-up rather than when
+the value is first used. A `FACTBOT_*` variable that is not a setting is reported with the closest
+real name ("did you mean"). The token is never part of any message, repr or log line.
 """
 
 from __future__ import annotations
 
+import difflib
+import io
 import logging
 import math
 import os
@@ -17,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, TypeVar
 
-from dotenv import dotenv_values, load_dotenv
+from dotenv import dotenv_values
 
-from bot.questionlog import DEFAULT_DB_PATH, QuestionLog
-from bot.snapshot import OFF_VALUES, cache_dir_from_env
+from bot.questionlog import DEFAULT_DB_PATH, MAX_RETENTION_DAYS, QuestionLog
+from bot.snapshot import KEY_FILE_NAME, OFF_VALUES, SnapshotCache, cache_dir_from_env
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,32 @@ _LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off", ""})
 _DEFAULT_RETENTION: Final[int | None] = 90
+MAX_WATCH_SECONDS: Final = 86_400
+"""A day: an interval beyond it is better served by /reload, and timers stay far from overflow."""
+MAX_SHARDS: Final = 1_000
+"""One process runs every shard; at Discord's 2,500 servers a shard that is 2.5 million servers."""
+MAX_COOLDOWN_RATE: Final = 1_000
+MAX_COOLDOWN_SECONDS: Final = 86_400
+_SNOWFLAKE_MAX: Final = 2**63 - 1
+"""Discord ids are 64-bit; SQLite and Discord's API take them as signed 64-bit integers."""
+
+SETTINGS: Final = (
+    "DISCORD_TOKEN",
+    "FACTBOT_DEV_GUILD_ID",
+    "FACTBOT_ANSWER_CHANNEL_IDS",
+    "FACTBOT_MESSAGE_CONTENT",
+    "FACTBOT_COOLDOWN",
+    "FACTBOT_SHARDED",
+    "FACTBOT_SHARD_COUNT",
+    "FACTBOT_KNOWLEDGE_PATH",
+    "FACTBOT_WATCH_SECONDS",
+    "FACTBOT_CACHE_DIR",
+    "FACTBOT_DB_PATH",
+    "FACTBOT_LOG_SALT",
+    "FACTBOT_RETENTION_DAYS",
+    "FACTBOT_LOG_LEVEL",
+)
+"""Every variable factbot reads (all documented in `.env.example`)."""
 
 
 class ConfigError(ValueError):
@@ -98,11 +128,20 @@ class Settings:
     """Check the knowledge files this often and reload when they change; 0: only on /reload."""
     cache_dir: Path | None = None
     """Where built engines are snapshotted (see `bot.snapshot`); None: no snapshots."""
+    notices: tuple[str, ...] = ()
+    """Problems worth a warning in every command, such as a misspelt `FACTBOT_*` variable."""
 
     @property
     def state_dir(self) -> Path:
         """The directory for the bot's small state files (salt, command-tree hash)."""
         return self.db_path.parent if self.db_path is not None else DEFAULT_STATE_DIR
+
+    @property
+    def snapshot_cache(self) -> SnapshotCache | None:
+        """The engine cache, signed with a secret kept in the state directory; None when off."""
+        if self.cache_dir is None:
+            return None
+        return SnapshotCache(self.cache_dir, self.state_dir / KEY_FILE_NAME)
 
     @property
     def command_hash_path(self) -> Path:
@@ -120,20 +159,18 @@ class Settings:
         """Read the settings; raise ConfigError (one line, naming the variable) on a bad value.
 
         With `environ=None` the `.env` file is loaded into `os.environ` without overriding variables
-        that are already set (python-dotenv's `load_dotenv(override=False)`), then `os.environ` is read.
+        that are already set (as python-dotenv's `load_dotenv(override=False)` does, but reading the
+        file first so that a bad one is one ConfigError), then `os.environ` is read.
         With an explicit mapping, `.env` values fill in only what the mapping lacks, and nothing global
         changes (tests use this).
         """
+        from_file = read_env_file(env_file) if env_file is not None else {}
         if environ is None:
-            if env_file is not None and Path(env_file).is_file():
-                load_dotenv(env_file, override=False)
+            for name, value in from_file.items():
+                os.environ.setdefault(name, value)  # real variables win
             env: Mapping[str, str] = os.environ
         else:
-            merged: dict[str, str] = {}
-            if env_file is not None and Path(env_file).is_file():
-                merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-            merged.update(environ)
-            env = merged
+            env = {**from_file, **environ}
 
         def get(name: str) -> str:
             return env.get(name, "").strip()
@@ -147,7 +184,7 @@ class Settings:
         if level not in _LOG_LEVELS:
             raise ConfigError("FACTBOT_LOG_LEVEL", f"expected one of {', '.join(_LOG_LEVELS)}, not {level!r}")
         sharded = _parse(env, "FACTBOT_SHARDED", _bool, False)
-        shard_count = _parse(env, "FACTBOT_SHARD_COUNT", _positive_int, None)
+        shard_count = _parse(env, "FACTBOT_SHARD_COUNT", _shard_count, None)
         if shard_count is not None and not sharded:
             raise ConfigError("FACTBOT_SHARD_COUNT", "only applies with FACTBOT_SHARDED=true")
         return cls(
@@ -165,17 +202,56 @@ class Settings:
             cooldown=_parse(env, "FACTBOT_COOLDOWN", _cooldown, Cooldown()),
             watch_seconds=_parse(env, "FACTBOT_WATCH_SECONDS", _seconds, 0.0),
             cache_dir=cache_dir_from_env(env),
+            notices=tuple(unknown_setting_warnings(env)),
         )
 
     def warnings(self) -> list[str]:
         """Settings that are valid but probably not what was meant; logged at start-up."""
-        out = []
+        out = list(self.notices)
         if self.answer_channel_ids and not self.message_content:
             out.append(
                 "FACTBOT_ANSWER_CHANNEL_IDS is set but FACTBOT_MESSAGE_CONTENT is off: Discord hides the "
                 "text of ordinary messages, so the bot answers there only when mentioned"
             )
         return out
+
+
+def read_env_file(path: Path | str) -> dict[str, str]:
+    """The variables set in a `.env` file ({} when there is none); ConfigError, in one line, when it
+    cannot be read or is not UTF-8 text (the usual culprit: an editor that saved it as UTF-16)."""
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except IsADirectoryError:
+        raise ConfigError(str(file), "is a directory, not a settings file") from None
+    except OSError as exc:
+        raise ConfigError(str(file), f"cannot be read ({exc.strerror or exc})") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(str(file), "is saved as UTF-16; save it as UTF-8 (plain text)")
+    try:
+        text = raw.decode("utf-8-sig")  # a UTF-8 byte-order mark is harmless: drop it
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(file), f"is not UTF-8 text (byte {exc.start + 1} cannot be read); save it as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise ConfigError(str(file), "contains NUL bytes (saved as UTF-16?); save it as UTF-8")
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
+
+
+def unknown_setting_warnings(env: Mapping[str, str]) -> list[str]:
+    """One warning per `FACTBOT_*` variable that is no setting, with the closest real one."""
+    out = []
+    prefix = "FACTBOT_"
+    # compared without the prefix every name shares, or any FACTBOT_ name would look close to some setting
+    suffixes = {name.removeprefix(prefix): name for name in SETTINGS}
+    for name in sorted(n for n in env if n.upper().startswith(prefix) and n not in SETTINGS):
+        close = difflib.get_close_matches(name.upper().removeprefix(prefix), suffixes, n=1, cutoff=0.6)
+        hint = f"did you mean {suffixes[close[0]]}?" if close else "see .env.example for the settings"
+        out.append(f"{name} is not a factbot setting and is ignored ({hint})")
+    return out
 
 
 def check_token(token: str) -> None:
@@ -209,7 +285,7 @@ def resolve_log_salt(settings: Settings) -> str:
     if existing:
         return existing
     salt = secrets.token_hex(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the log's directory: private
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(salt + "\n")
@@ -240,23 +316,36 @@ def _bool(raw: str) -> bool:
 
 
 def _seconds(raw: str) -> float:
-    value = float(raw)
-    if not math.isfinite(value) or value < 0 or 0 < value < 1:
-        raise ValueError("expected 0 (off) or a number of seconds, at least 1")
+    expected = f"expected 0 (off) or a number of seconds from 1 to {MAX_WATCH_SECONDS}"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{expected}, not {raw!r}") from None
+    if not math.isfinite(value) or value < 0 or 0 < value < 1 or value > MAX_WATCH_SECONDS:
+        raise ValueError(f"{expected}, not {raw!r}")
     return value
 
 
-def _positive_int(raw: str) -> int:
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"expected a whole number of at least 1, not {raw!r}")
+def _whole(raw: str, low: int, high: int, what: str = "a whole number") -> int:
+    # isdecimal and a length cap before int(): "١٢" and a 5,000-digit number are not settings
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 12 or not low <= int(raw) <= high:
+        raise ValueError(f"expected {what} from {low} to {high}, not {_shown(raw)}")
     return int(raw)
 
 
+def _shard_count(raw: str) -> int:
+    return _whole(raw, 1, MAX_SHARDS, "a number of shards")
+
+
+def _shown(raw: str) -> str:
+    return repr(raw if len(raw) <= 40 else raw[:37] + "...")
+
+
 def _snowflake(raw: str) -> int:
-    if not raw.isdigit() or not 15 <= len(raw) <= 21:
+    if not (raw.isascii() and raw.isdecimal()) or not 15 <= len(raw) <= 20 or int(raw) > _SNOWFLAKE_MAX:
         raise ValueError(
             f"expected a Discord id (a 17-20 digit number: enable Developer Mode, right-click → Copy ID), "
-            f"not {raw!r}"
+            f"not {_shown(raw)}"
         )
     return int(raw)
 
@@ -269,17 +358,26 @@ def _retention(raw: str) -> int | None:
     if raw.lower() in {"forever", "never"}:
         return None
     try:
-        return _positive_int(raw)
+        return _whole(raw, 1, MAX_RETENTION_DAYS)
     except ValueError:
-        raise ValueError(f'expected a number of days (at least 1) or "forever", not {raw!r}') from None
+        raise ValueError(
+            f'expected a number of days from 1 to {MAX_RETENTION_DAYS}, or "forever", not {_shown(raw)}'
+        ) from None
 
 
 def _cooldown(raw: str) -> Cooldown:
     if raw.lower() in OFF_VALUES:
         return Cooldown(0, 0.0)
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*", raw)
-    if not match or int(match.group(1)) < 1 or float(match.group(2)) <= 0:
-        raise ValueError(f'expected questions/seconds such as "5/30", or "off", not {raw!r}')
+    match = re.fullmatch(r"\s*([0-9]{1,6})\s*/\s*([0-9]{1,6}(?:\.[0-9]+)?)\s*s?\s*", raw)
+    if (
+        not match
+        or not 1 <= int(match.group(1)) <= MAX_COOLDOWN_RATE
+        or not 0 < float(match.group(2)) <= MAX_COOLDOWN_SECONDS
+    ):
+        raise ValueError(
+            f'expected questions/seconds such as "5/30" (at most {MAX_COOLDOWN_RATE} questions per '
+            f'{MAX_COOLDOWN_SECONDS} s), or "off", not {_shown(raw)}'
+        )
     return Cooldown(int(match.group(1)), float(match.group(2)))
 
 
@@ -294,5 +392,8 @@ def open_question_log(settings: Settings) -> QuestionLog | None:
         settings.db_path, salt=resolve_log_salt(settings), retention_days=settings.retention_days
     )
     if not qlog.open():
-        log.warning("the question log is not recording (%s); answering continues", qlog.last_error)
+        if qlog.healthy:  # e.g. another process holds the file: records wait in memory meanwhile
+            log.warning("the question log is not open yet (%s); it keeps trying", qlog.last_error)
+        else:
+            log.warning("the question log is not recording (%s); answering continues", qlog.last_error)
     return qlog

@@ -4,6 +4,10 @@
 one group per thing people keep asking: a representative wording, its variants, how often and by how
 many people, when last, how it went wrong (declined / low confidence / not helpful) and the closest
 existing entry, so an editor can decide between "add an entry" and "add a phrasing to that entry".
+
+What askers typed is shown, never obeyed: terminal control characters (escape sequences, C1 codes)
+and bidirectional overrides are printed as `\x1b`-style escapes in every format, and no CSV cell
+starts with `=`, `+`, `-`, `@`, tab or carriage return, which spreadsheets would run as a formula.
 """
 
 from __future__ import annotations
@@ -57,6 +61,32 @@ _KIND_WIDTH: Final = 27
 
 _PUNCT = re.compile(r"[^\w\s]+")
 _SPACE = re.compile(r"\s+")
+_UNSAFE = re.compile(
+    # C0 and C1 controls and DEL (terminal escape sequences), bidirectional embeddings, overrides,
+    # isolates and marks (which reorder what is shown: "78" displayed as "87"), line/paragraph separators
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+# json.dumps already escapes C0 controls inside strings; outside strings it writes only "\n" and spaces
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every terminal control and bidi character shown as an escape: what was typed,
+    made visible, never acted on by the terminal that prints it."""
+    return _UNSAFE.sub(_escape_char, text)
+
+
+def csv_cell(text: str) -> str:
+    """A cell a spreadsheet shows as text: `printable`, and a leading formula character quoted with
+    an apostrophe (OWASP's advice against CSV injection)."""
+    text = printable(text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def normalise(text: str) -> str:
@@ -185,7 +215,7 @@ def _make_group(
 
 
 def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())  # a multi-line question must not break the table
+    text = printable(" ".join(text.split()))  # a multi-line question must not break the table
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -219,8 +249,10 @@ def render_table(groups: Sequence[MissGroup], *, width: int = 60) -> str:
 
 
 def render_json(groups: Sequence[MissGroup]) -> str:
-    """A JSON array of groups (see `MissGroup.to_json`)."""
-    return json.dumps([g.to_json() for g in groups], indent=2, ensure_ascii=False) + "\n"
+    """A JSON array of groups (see `MissGroup.to_json`); control and bidi characters as \\u escapes,
+    so the text reads back exactly but cannot act on the terminal that shows it."""
+    text = json.dumps([g.to_json() for g in groups], indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 CSV_COLUMNS: Final = (
@@ -244,14 +276,14 @@ def render_csv(groups: Sequence[MissGroup]) -> str:
     for g in groups:
         writer.writerow(
             [
-                g.representative,
+                csv_cell(g.representative),
                 g.count,
                 g.distinct_users,
                 g.last_seen.astimezone(UTC).isoformat(),
                 " | ".join(g.kinds),
-                " | ".join(g.variants),
-                g.closest_entry or "",
-                g.closest_question or "",
+                csv_cell(" | ".join(g.variants)),
+                csv_cell(g.closest_entry or ""),
+                csv_cell(g.closest_question or ""),
                 "" if g.closest_score is None else f"{g.closest_score:.4f}",
             ]
         )
@@ -281,12 +313,25 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
     value = text.strip()
     days = re.fullmatch(r"(\d+)\s*d", value, flags=re.IGNORECASE)
     if days:
-        return (now or datetime.now(UTC)) - timedelta(days=int(days.group(1)))
+        try:
+            return (now or datetime.now(UTC)) - timedelta(days=int(days.group(1)))
+        except OverflowError:  # before the year 1: a typo, not a wish for everything
+            raise argparse.ArgumentTypeError(f"{text!r} reaches back before the year 1") from None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date, date-time or 'Nd': {text!r}") from exc
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if not 0 <= value <= 100:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be from 0 to 100, not {text}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -320,13 +365,13 @@ def add_misses_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     parser.add_argument(
         "--db",
         type=Path,
-        default=DEFAULT_DB_PATH,
+        default=None,
         metavar="PATH",
-        help=f"question log (default {DEFAULT_DB_PATH})",
+        help=f"question log (default: FACTBOT_DB_PATH from the environment or .env, else {DEFAULT_DB_PATH})",
     )
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=_threshold,
         default=DEFAULT_THRESHOLD,
         metavar="0-100",
         help=f"similarity needed to group two questions (default {DEFAULT_THRESHOLD:g})",
@@ -349,6 +394,10 @@ def run_misses(
     limit: int = getattr(args, "limit", 20)
     threshold: float = getattr(args, "threshold", DEFAULT_THRESHOLD)
 
+    if db.exists() and not db.is_file():
+        kind = "a directory" if db.is_dir() else "not a regular file"
+        print(f"Cannot read the question log {db}: it is {kind}, not a database file.", file=stderr)
+        return 1
     if not db.exists():
         message = f"No questions logged yet ({db} does not exist)."
         if fmt == "table":

@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.engine import Answer, Engine
 from bot.knowledge import DEFAULT_PATH, KnowledgeError, Problem, fingerprint
 from bot.questionlog import Origin, QuestionLog
-from bot.snapshot import load_engine
+from bot.snapshot import SnapshotCache, load_engine
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,12 @@ class FactService:
         engine: Engine,
         knowledge_path: Path | None = None,
         questions: QuestionLog | None = None,
-        cache_dir: Path | None = None,
+        cache: SnapshotCache | None = None,
     ):
         self._engine = engine
         self.knowledge_path = knowledge_path
         self.questions = questions
-        self.cache_dir = cache_dir
+        self.cache = cache
         """Where engines are snapshotted on load and reload (`bot.snapshot`); None: never."""
         self._reload_lock = threading.Lock()
         self.loaded_at = time.time()
@@ -68,11 +68,11 @@ class FactService:
         cls,
         knowledge_path: Path | None = None,
         questions: QuestionLog | None = None,
-        cache_dir: Path | None = None,
+        cache: SnapshotCache | None = None,
     ) -> FactService:
         """Load the base (raising KnowledgeError with every problem) and build the engine,
-        or take it from a snapshot of the same files in `cache_dir`."""
-        return cls(load_engine(knowledge_path, cache_dir=cache_dir), knowledge_path, questions, cache_dir)
+        or take it from a snapshot of the same files in `cache`."""
+        return cls(load_engine(knowledge_path, cache=cache), knowledge_path, questions, cache)
 
     @property
     def engine(self) -> Engine:
@@ -126,7 +126,7 @@ class FactService:
         with self._reload_lock:
             self._fingerprint = knowledge_fingerprint(self.knowledge_path)
             try:
-                engine = load_engine(self.knowledge_path, cache_dir=self.cache_dir)
+                engine = load_engine(self.knowledge_path, cache=self.cache)
             except KnowledgeError as exc:
                 log.warning("reload refused, still answering from the working base:\n%s", exc.report())
                 return ReloadResult(

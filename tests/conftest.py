@@ -41,15 +41,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Engine snapshots written by the CLI processes the tests start go here, not to ~/.cache."""
-    previous = os.environ.get("FACTBOT_CACHE_DIR")
+    """Engine snapshots written by the CLI processes the tests start go here, not to ~/.cache, and
+    their state (the question log, the snapshot key) to a private data directory, not to data/."""
+    names = ("FACTBOT_CACHE_DIR", "FACTBOT_DB_PATH")
+    previous = {name: os.environ.get(name) for name in names}
     path = tmp_path_factory.mktemp("factbot-cache")
     os.environ["FACTBOT_CACHE_DIR"] = str(path)
+    os.environ["FACTBOT_DB_PATH"] = str(tmp_path_factory.mktemp("factbot-data") / "questions.sqlite3")
     yield path
-    if previous is None:
-        del os.environ["FACTBOT_CACHE_DIR"]
-    else:
-        os.environ["FACTBOT_CACHE_DIR"] = previous
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

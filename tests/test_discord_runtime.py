@@ -209,6 +209,9 @@ def test_sigterm_stops_the_bot_and_flushes_the_question_log(
     stats = read_stats(clean_env / "data" / "questions.sqlite3")
     assert (stats.total, stats.declined) == (1, 1), "the question asked just before SIGTERM is on disk"
     assert (clean_env / "data" / "questions.salt").stat().st_mode & 0o777 == 0o600
+    # the whole start-up path: the salt (written first) must not leave the log's directory open
+    assert (clean_env / "data").stat().st_mode & 0o777 == 0o700
+    assert (clean_env / "data" / "questions.sqlite3").stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize(
@@ -274,3 +277,31 @@ def test_the_bot_never_pings_by_default(bot_settings: Settings, make_bot: MakeBo
     assert bot.allowed_mentions is not None and dict(bot.allowed_mentions.to_dict()) == {"parse": []}
     assert bot.intents.message_content and not bot.intents.members and not bot.intents.presences
     assert context_of(bot).settings is bot_settings
+
+
+def _raise_with_the_token() -> None:
+    # a library that puts the Authorization header in its error, as aiohttp can
+    raise RuntimeError(f"request failed: headers={{'Authorization': 'Bot {FAKE_TOKEN}'}}")
+
+
+@pytest.mark.parametrize("colour", [False, True], ids=["plain", "colour"])
+def test_the_token_is_redacted_from_tracebacks_too(
+    clean_env: Path, capsys: pytest.CaptureFixture[str], colour: bool
+) -> None:
+    from bot.discord_app.client import setup_logging
+
+    setup_logging(Settings(token=FAKE_TOKEN))
+    if colour:  # what discord.py uses on a terminal; it formats the traceback itself
+        (handler,) = [h for h in logging.getLogger().handlers if getattr(h, "_factbot", False)]
+        handler.setFormatter(discord.utils._ColourFormatter())
+    log = logging.getLogger("discord.http")
+    log.warning("token in the message: %s", FAKE_TOKEN)
+    try:
+        _raise_with_the_token()
+    except RuntimeError:
+        log.exception("a request failed")
+    log.error("and in a stack trace", stack_info=True, extra={"token": FAKE_TOKEN})
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: request failed" in err
+    assert FAKE_TOKEN not in err
+    assert err.count("[redacted token]") >= 2

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import discord
 import pytest
-from conftest import FAKE_TOKEN, KNOWLEDGE
+from conftest import FAKE_TOKEN, KNOWLEDGE, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import ConfigError, Cooldown, Settings, check_token, resolve_log_salt
+from bot.config import SETTINGS, ConfigError, Cooldown, Settings, check_token, resolve_log_salt
 from bot.discord_app import render
 from bot.discord_app.client import invite_url
 from bot.discord_app.throttle import Throttle
@@ -100,6 +100,96 @@ def test_malformed_settings_name_the_variable_and_what_is_expected(
     assert info.value.variable == name
     assert str(info.value).startswith(f"{name}: ") and expected in str(info.value)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("FACTBOT_RETENTION_DAYS", "1000000", "from 1 to 36500"),
+        ("FACTBOT_RETENTION_DAYS", "9" * 5000, "from 1 to 36500"),
+        ("FACTBOT_WATCH_SECONDS", "1e20", "from 1 to 86400"),
+        ("FACTBOT_WATCH_SECONDS", "nan", "from 1 to 86400"),
+        ("FACTBOT_DEV_GUILD_ID", "99999999999999999999", "Discord id"),  # 20 digits, beyond 64 bits
+        ("FACTBOT_DEV_GUILD_ID", "123456789012345678901", "Discord id"),  # 21 digits
+        ("FACTBOT_DEV_GUILD_ID", "１２３４５６７８９０１２３４５６７８", "Discord id"),  # full-width digits
+        ("FACTBOT_ANSWER_CHANNEL_IDS", "123456789012345678,18446744073709551616", "Discord id"),
+        ("FACTBOT_COOLDOWN", "5/99999999", "at most 1000 questions per 86400 s"),
+        ("FACTBOT_COOLDOWN", "100000/30", "at most 1000 questions"),
+    ],
+)
+def test_out_of_range_settings_are_refused_at_start_up(name: str, value: str, expected: str) -> None:
+    """Values that passed before and failed later: logging off, a dead watcher, ids Discord refuses."""
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"DISCORD_TOKEN": FAKE_TOKEN, name: value}, env_file=None)
+    assert info.value.variable == name and expected in str(info.value)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize("count", ["1001", "1000000000000000000000", "0"])
+def test_an_oversized_shard_count_is_refused(count: str) -> None:
+    with pytest.raises(ConfigError, match="FACTBOT_SHARD_COUNT: expected a number of shards from 1 to 1000"):
+        Settings.from_env(
+            {"DISCORD_TOKEN": FAKE_TOKEN, "FACTBOT_SHARDED": "true", "FACTBOT_SHARD_COUNT": count},
+            env_file=None,
+        )
+
+
+def test_the_largest_values_that_make_sense_are_accepted() -> None:
+    s = Settings.from_env(
+        {
+            "DISCORD_TOKEN": FAKE_TOKEN,
+            "FACTBOT_RETENTION_DAYS": "36500",
+            "FACTBOT_WATCH_SECONDS": "86400",
+            "FACTBOT_DEV_GUILD_ID": str(2**63 - 1),
+            "FACTBOT_SHARDED": "true",
+            "FACTBOT_SHARD_COUNT": "1000",
+        },
+        env_file=None,
+    )
+    assert (s.retention_days, s.watch_seconds, s.dev_guild_id, s.shard_count) == (
+        36500,
+        86400,
+        2**63 - 1,
+        1000,
+    )
+
+
+def test_a_misspelt_setting_gets_a_did_you_mean() -> None:
+    s = Settings.from_env(
+        {"DISCORD_TOKEN": FAKE_TOKEN, "FACTBOT_RETENTON_DAYS": "30", "FACTBOT_WHATEVER": "1"}, env_file=None
+    )
+    assert s.retention_days == 90  # ignored, as before, but no longer silently
+    ignored = "is not a factbot setting and is ignored"
+    assert s.notices == (
+        f"FACTBOT_RETENTON_DAYS {ignored} (did you mean FACTBOT_RETENTION_DAYS?)",
+        f"FACTBOT_WHATEVER {ignored} (see .env.example for the settings)",
+    )
+    assert set(s.notices) <= set(s.warnings())  # logged at start-up by `run`
+
+
+def test_every_documented_setting_is_known() -> None:
+    documented = set(re.findall(r"^(?:# )?([A-Z][A-Z_]+)=", (REPO / ".env.example").read_text(), re.M))
+    assert documented == set(SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("DISCORD_TOKEN=x\n".encode("utf-16-le"), "NUL bytes"),  # UTF-16 without a byte-order mark
+        ("DISCORD_TOKEN=x\n".encode("utf-16"), "UTF-16"),
+        (b"FACTBOT_LOG_SALT=\xff\xfe\n", "not UTF-8"),
+    ],
+)
+def test_a_dot_env_that_is_not_utf8_is_one_config_error(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(content)
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({}, env_file=env_file, require_token=False)
+    assert (
+        info.value.variable == str(env_file) and expected in str(info.value) and "\n" not in str(info.value)
+    )
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from bot.cli import main
 from bot.knowledge import KnowledgeError, load_base
 from bot.knowledge.yamlfile import MAX_FILE_BYTES
 from bot.service import FactService, knowledge_fingerprint
-from bot.snapshot import load_engine
+from bot.snapshot import SnapshotCache, load_engine
 from tests.helpers import MINIMAL, REPO, write_base
 
 
@@ -166,7 +166,9 @@ def test_sparse_giant_file_is_never_read(tmp_path: Path) -> None:
     started = time.perf_counter()
     try:
         with pytest.raises(KnowledgeError) as info:
-            load_engine(kb, cache_dir=tmp_path / "cache")  # the cache on, as by default
+            load_engine(
+                kb, cache=SnapshotCache(tmp_path / "cache", tmp_path / "data" / "snapshot.key")
+            )  # the cache on, as by default
         fingerprint = knowledge_fingerprint(kb)
         _, peak = tracemalloc.get_traced_memory()
     finally:

@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -302,3 +303,58 @@ def test_parse_since() -> None:
     assert parse_since("7d", now=T0) == T0 - timedelta(days=7)
     with pytest.raises(argparse.ArgumentTypeError):
         parse_since("last tuesday")
+
+
+# --- what askers typed is shown, never obeyed ----------------------------------------------------
+
+HOSTILE = [
+    "\x1b]0;owned\x07\x1b[2J\x1b[31mred question",  # set the title, clear the screen, colour
+    "how many \x9b31m prisoners",  # a C1 control sequence introducer
+    "it was \u202e78\u202c right?",  # shows as 87 in a bidi-aware terminal
+    "line one\u2028line two\x7f",
+]
+RAW_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def hostile_groups() -> list[MissGroup]:
+    rows = [row(q, minutes=i, best_entry="e\x1b[0m", confidence=0.3) for i, q in enumerate(HOSTILE)]
+    return group_misses(rows, threshold=100)
+
+
+@pytest.mark.parametrize("render", [render_table, render_json, render_csv], ids=["table", "json", "csv"])
+def test_control_and_bidi_characters_are_escaped_in_every_format(render: object) -> None:
+    text = render(hostile_groups())  # type: ignore[operator]
+    assert not RAW_CONTROLS.search(text), repr(text)
+
+
+def test_the_table_shows_what_was_typed_as_escapes() -> None:
+    text = render_table(hostile_groups(), width=200)
+    assert "\\x1b]0;owned\\x07\\x1b[2J\\x1b[31mred question" in text
+    assert "it was \\u202e78\\u202c right?" in text
+    assert "closest: e\\x1b[0m" in text
+
+
+def test_json_still_reads_back_exactly() -> None:
+    data = json.loads(render_json(hostile_groups()))
+    assert sorted(d["representative"] for d in data) == sorted(q.strip() for q in HOSTILE)
+
+
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])
+def test_no_csv_cell_starts_a_formula(lead: str) -> None:
+    question = f'{lead}HYPERLINK("http://evil.example","click")'
+    rows = [row(question, best_entry=f"{lead}entry", confidence=0.2)]
+    records = list(csv.reader(io.StringIO(render_csv(group_misses(rows)))))
+    for cell in records[1]:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    if lead.strip():  # a leading tab or CR is stripped with the rest of the whitespace
+        assert records[1][0] == "'" + question  # quoted, not changed
+
+
+def test_an_ordinary_csv_cell_is_unchanged() -> None:
+    records = list(csv.DictReader(io.StringIO(render_csv(group_misses([row("Who won in 2024?")])))))
+    assert records[0]["representative"] == "Who won in 2024?"
+
+
+def test_parse_since_refuses_a_date_before_the_year_one() -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="before the year 1"):
+        parse_since("9999999999999d", now=T0)

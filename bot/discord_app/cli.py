@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         try:
-            service = FactService.load(settings.knowledge_path, questions, settings.cache_dir)
+            service = FactService.load(settings.knowledge_path, questions, settings.snapshot_cache)
         except KnowledgeError as exc:
             print(exc.report(), file=sys.stderr)
             return EXIT_KNOWLEDGE
@@ -213,7 +213,7 @@ def sync(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         # The commands do not depend on the base's content, but building the bot needs a service.
-        service = FactService.load(settings.knowledge_path, None, settings.cache_dir)
+        service = FactService.load(settings.knowledge_path, None, settings.snapshot_cache)
     except KnowledgeError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_KNOWLEDGE

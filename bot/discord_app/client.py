@@ -174,34 +174,35 @@ def create_bot(settings: Settings, service: FactService, *, sync_on_start: bool 
     return FactBot(ctx)
 
 
-class RedactToken(logging.Filter):
-    """Replaces the token in any log record that contains it (a library bug must not leak it)."""
+REDACTED: Final = "[redacted token]"
+
+
+class RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that removes the token from everything it writes: the message and its
+    arguments, and also exception tracebacks and stack traces, whatever the formatter (discord.py's
+    colour formatter builds its own traceback text), so a library bug cannot leak it."""
 
     def __init__(self, token: str) -> None:
         super().__init__()
         self._token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record if it contains the token; never drop it."""
-        if self._token:
-            message = record.getMessage()
-            if self._token in message:
-                record.msg = message.replace(self._token, "[redacted token]")
-                record.args = ()
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        """The formatted record, with every occurrence of the token replaced."""
+        text = super().format(record)
+        return text.replace(self._token, REDACTED) if self._token else text
 
 
 def setup_logging(settings: Settings) -> None:
-    """discord.py's log format at the configured level, with the token redacted from every record.
+    """discord.py's log format at the configured level, with the token redacted from every line written
+    (tracebacks included).
 
     Idempotent: a second call replaces the handler the first one installed instead of adding another.
     """
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_factbot", False)]:
         root.removeHandler(old)
-    handler = logging.StreamHandler()
+    handler = RedactingHandler(settings.token)
     handler._factbot = True  # type: ignore[attr-defined]
-    handler.addFilter(RedactToken(settings.token))
     discord.utils.setup_logging(
         handler=handler, level=logging.getLevelNamesMapping()[settings.log_level], root=True
     )

@@ -63,7 +63,7 @@ def _write_state(path: Path, state: dict[str, str]) -> None:
     """Replace the file atomically, so a crash never leaves half a JSON document."""
     tmp: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".command-tree.", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(state, handle, indent=2, sort_keys=True)

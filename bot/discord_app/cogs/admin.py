@@ -101,7 +101,8 @@ class AdminCog(commands.Cog, name="Admin"):
             since = datetime.now(UTC) - timedelta(days=days) if days else None
             stats = await asyncio.to_thread(read_stats, qlog, since)  # SQLite: keep it off the event loop
             if not qlog.healthy:
-                note = f"The log stopped recording: {qlog.last_error}"
+                lost = qlog.not_logged
+                note = f"The log stopped recording ({lost} questions not logged): {qlog.last_error}"
             elif days:
                 note = f"Last {days} day{'s' if days != 1 else ''}."
         embed = render.stats_embed(stats, self.ctx.service.engine.base, note=render.truncate(note, 1000))
