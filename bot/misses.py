@@ -370,6 +370,13 @@ def add_misses_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         help=f"question log (default: FACTBOT_DB_PATH from the environment or .env, else {DEFAULT_DB_PATH})",
     )
     parser.add_argument(
+        "--only",
+        choices=["all", "claims", "translations"],
+        default="all",
+        help="claims: claims the sources could not settle; translations: answers given in English "
+        "to someone asking in another language",
+    )
+    parser.add_argument(
         "--threshold",
         type=_threshold,
         default=DEFAULT_THRESHOLD,
@@ -408,7 +415,7 @@ def run_misses(
             stdout.write(RENDERERS[fmt]([]))
         return 0
     try:
-        rows = read_miss_rows(db, since)
+        rows = read_miss_rows(db, since, only=getattr(args, "only", "all"))
     except sqlite3.Error as exc:
         print(f"Cannot read the question log {db}: {exc}", file=stderr)
         return 1

@@ -78,7 +78,9 @@ DEFAULT_DB_PATH: Final = Path("data/questions.sqlite3")
 """Where the bot keeps its log unless configured otherwise (relative to the working directory)."""
 
 Outcome = Literal["answered", "low_confidence", "declined"]
-MissKind = Literal["declined", "low_confidence", "not_helpful"]
+MissKind = Literal["declined", "low_confidence", "not_helpful", "unchecked_claim", "untranslated"]
+MissFilter = Literal["all", "claims", "translations"]
+VERDICTS: Final[tuple[str, ...]] = ("supported", "contradicted", "disputed", "unchecked")
 OUTCOMES: Final[tuple[str, ...]] = ("answered", "low_confidence", "declined")
 
 MAX_RETENTION_DAYS: Final = 36_500
@@ -139,6 +141,13 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )
         """,
         "CREATE INDEX IF NOT EXISTS feedback_given_at ON feedback (given_at)",
+    ),
+    (
+        # fact-check mode: the verdict on a claim ('unchecked' when the sources could not settle it)
+        "ALTER TABLE questions ADD COLUMN verdict TEXT",
+        # the language answered in, and whether the asker's language lacked a translation
+        "ALTER TABLE questions ADD COLUMN language TEXT",
+        "ALTER TABLE questions ADD COLUMN untranslated INTEGER NOT NULL DEFAULT 0",
     ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
@@ -237,6 +246,9 @@ class _QuestionItem:
     guild_id: int | None
     channel_id: int | None
     user_hash: str | None
+    verdict: str | None = None
+    language: str | None = None
+    untranslated: bool = False
 
 
 @dataclass(frozen=True)
@@ -514,8 +526,14 @@ class QuestionLog:
         confidence: float,
         best_entry: str | None,
         best_question: str | None,
+        verdict: str | None = None,
+        language: str | None = None,
+        untranslated: bool = False,
     ) -> None:
-        """Queue one asked question. Returns at once; a fault only turns the log unhealthy."""
+        """Queue one asked question. Returns at once; a fault only turns the log unhealthy.
+
+        `verdict` is set for claims (fact-check mode); `untranslated` when the asker's language
+        lacked a translation of the entry answered."""
         try:
             if outcome not in OUTCOMES:
                 # A front-end bug must not crash the answer path; the row would fail the CHECK anyway.
@@ -533,6 +551,9 @@ class QuestionLog:
                     guild_id=_int64(origin.guild_id),
                     channel_id=_int64(origin.channel_id),
                     user_hash=self.user_hash(origin.user_id),
+                    verdict=verdict if verdict in VERDICTS else None,
+                    language=_optional_text(language),
+                    untranslated=bool(untranslated),
                 )
             )
         except Exception:  # the promise is "never raises": log it instead
@@ -785,8 +806,8 @@ class QuestionLog:
                 if isinstance(item, _QuestionItem):
                     conn.execute(
                         "INSERT INTO questions (asked_at, question, outcome, confidence, best_entry,"
-                        " best_question, origin, guild_id, channel_id, user_hash)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " best_question, origin, guild_id, channel_id, user_hash, verdict, language,"
+                        " untranslated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             item.asked_at,
                             item.question,
@@ -798,6 +819,9 @@ class QuestionLog:
                             item.guild_id,
                             item.channel_id,
                             item.user_hash,
+                            item.verdict,
+                            item.language,
+                            int(item.untranslated),
                         ),
                     )
                 elif isinstance(item, _FeedbackItem):
@@ -1105,8 +1129,12 @@ def _read_connection(path: Path, timeout: float) -> Iterator[sqlite3.Connection 
         conn.close()
 
 
-def read_miss_rows(path: Path, since: datetime | None = None, *, timeout: float = 5.0) -> list[MissRow]:
+def read_miss_rows(
+    path: Path, since: datetime | None = None, *, timeout: float = 5.0, only: MissFilter = "all"
+) -> list[MissRow]:
     """Declined and low-confidence questions plus 👎 feedback since `since` (UTC if naive), oldest first.
+    `only="claims"` lists the claims the sources could not settle; `only="translations"` the answers
+    given in English to someone asking in another language (translation gaps).
 
     An absent or empty database gives []. Raises sqlite3.Error if the file cannot be read (the CLI
     reports it; a log that cannot be read is worth an error, unlike one that cannot be written).
@@ -1115,6 +1143,15 @@ def read_miss_rows(path: Path, since: datetime | None = None, *, timeout: float 
     with _read_connection(Path(path), timeout) as conn:
         if conn is None:
             return []
+        if only != "all":
+            where = "verdict = 'unchecked'" if only == "claims" else "untranslated = 1"
+            kind = "unchecked_claim" if only == "claims" else "untranslated"
+            rows = conn.execute(
+                f"SELECT question, '{kind}', asked_at, user_hash, best_entry, best_question, confidence,"
+                f" 0, id FROM questions WHERE {where} AND asked_at >= ? ORDER BY 3, 9",
+                (start,),
+            ).fetchall()
+            return [MissRow(q, k, _parse_ts(a), u, e, bq, c) for q, k, a, u, e, bq, c, _, _ in rows]
         rows = conn.execute(
             # Trailing (table, id) columns make ties in time come out in a stable order.
             "SELECT question, outcome, asked_at, user_hash, best_entry, best_question, confidence, 0, id"

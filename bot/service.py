@@ -116,6 +116,13 @@ class FactService:
                 confidence=answer.confidence,
                 best_entry=best_entry,
                 best_question=best_question,
+                verdict=answer.verdict.kind.value
+                if answer.verdict
+                else "unchecked"
+                if answer.claim
+                else None,
+                language=answer.language,
+                untranslated=answer.untranslated,
             )
         except Exception:  # the log must never take answering down with it
             log.exception("could not log a question")

@@ -113,6 +113,8 @@ class Answer:
     """The language of `text`."""
     untranslated: bool = False
     """Asked in another language, answered in English: the entry has no translation yet."""
+    claim: bool = False
+    """The question asserts something (fact-check mode), whether or not the sources settle it."""
 
     def to_json(self) -> dict[str, Any]:
         """The `ask --json` shape."""

@@ -15,7 +15,7 @@ from bot.engine.dated import date_query, events_answer
 from bot.engine.decision import Calibration, default_calibration
 from bot.engine.index import Index
 from bot.engine.language import detect_language
-from bot.engine.lexicon import Analysis
+from bot.engine.lexicon import Analysis, is_statement
 from bot.engine.matcher import CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
 from bot.engine.parts import split_parts
 from bot.engine.verdict import judge
@@ -95,12 +95,13 @@ class Engine:
         query = date_query(analysis)
         if query is not None and (dated := events_answer(question, query, self.base, language)) is not None:
             return dated  # "what happened on 16 December?": the timeline knows
+        claim = analysis.checking or is_statement(analysis.normalized)
         ranked = self.matcher.rank(analysis, limit=MAX_SUGGESTIONS + 1)
         best = ranked[0] if ranked else None
         p = self.calibration.probability(best.signals) if best else 0.0
         if best is None or p < self.calibration.threshold or self._refers_back(analysis):
             suggestions = self._suggestions(ranked, skip=None, language=language)
-            return decline(question, self._scopes[language], p, suggestions, language)
+            return replace(decline(question, self._scopes[language], p, suggestions, language), claim=claim)
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         low = (
             p < self.calibration.threshold + CLOSE_CALL
@@ -114,6 +115,7 @@ class Engine:
             confidence=p,
             suggestions=suggestions,
             low_confidence=low,
+            claim=claim,
         )
         return with_verdict(answer, judge(analysis, best.entry, self.base, self.index, answer.language))
 
