@@ -129,9 +129,10 @@ def sources_text(base: KnowledgeBase, events: Sequence[Event], labels: TimelineL
     return " · ".join(parts)
 
 
-def event_line(event: Event) -> str:
-    """'1 January 2026 — At least 87 released from Tocorón: summary'."""
-    return f"{event.date.label()} — {event.title}: {event.summary}"
+def event_line(event: Event, language: str = "en") -> str:
+    """'1 January 2026 — At least 87 released from Tocorón: summary', in `language` where translated."""
+    title, summary = event.text(language)
+    return f"{event.date.label(language)} — {title}: {summary}"
 
 
 def summarize(lines: Sequence[str], budget: int) -> list[str]:

@@ -125,12 +125,12 @@ def alt_text(
     events = filters.events(base) if events is None else events
     omitted, drawn = split_events(events)
     story = story_for(base, filters.topic)
-    title = story.title if story else ""
+    title = story.text(labels.language)[0] if story else ""
     span = ""
     if drawn:
         first, last = labels.date(drawn[0].date), labels.date(drawn[-1].date)
         span = labels.alt_span.format(first=first, last=last) if first != last else ""
-    items = [f"{labels.date(e.date)}: {e.title}" for e in drawn]
+    items = [f"{labels.date(e.date)}: {e.text(labels.language)[0]}" for e in drawn]
     tail = f". {not_shown_text(omitted, labels)}" if omitted else ""
     sources = sources_text(base, drawn, labels)
 
@@ -299,7 +299,12 @@ def render_timeline(
     story = story_for(base, filters.topic)
     pic = _Picture(width)
     _header(
-        pic, base, filters, labels, story.title if story else labels.untitled, story.as_of if story else None
+        pic,
+        base,
+        filters,
+        labels,
+        story.text(labels.language)[0] if story else labels.untitled,
+        story.as_of if story else None,
     )
     _legend(pic, base, events)
     if omitted:
@@ -388,10 +393,11 @@ def _events(
     for event in events:
         dot_y = pic.y + pic.px(20)
         pic.text(pic.text_x, labels.date(event.date), date_font, MUTED, pic.px(40))
-        pic.text(pic.text_x, event.title, head_font, INK, pic.px(46), max_lines=2)
+        title, summary = event.text(labels.language)
+        pic.text(pic.text_x, title, head_font, INK, pic.px(46), max_lines=2)
         if full:
             pic.y += pic.px(4)
-            pic.text(pic.text_x, event.summary, body_font, MUTED, pic.px(42), max_lines=5)
+            pic.text(pic.text_x, summary, body_font, MUTED, pic.px(42), max_lines=5)
             pic.y += pic.px(4)
         # A white ring keeps each dot clear of the axis line behind it.
         pic.dots.append((pic.axis_x, dot_y, r + ring, PAPER))

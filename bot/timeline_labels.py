@@ -1,11 +1,11 @@
 """The words of the timeline picture and its alt text, one set per language, all in this file.
 
 The renderer (`bot.timeline_image`) writes no word of its own: month names, headers, the sources
-line and the alt text all come from a `TimelineLabels`. English is the only set so far; another
+line and the alt text all come from a `TimelineLabels`: English and Spanish so far; another
 language is one more `TimelineLabels(...)` added to `LABELS` below, and `labels_for` then picks it
 for Discord users whose client is in that language ("es-ES" and "es-419" both find "es").
 
-The events themselves (titles, summaries) are the knowledge base's text and are not translated here.
+The events themselves (titles, summaries) are the knowledge base's text, in its translations.
 """
 
 from __future__ import annotations
@@ -103,7 +103,34 @@ ENGLISH: Final = TimelineLabels(
     event_count_many="{n} events",
 )
 
-LABELS: Final[dict[str, TimelineLabels]] = {ENGLISH.language: ENGLISH}
+SPANISH: Final = TimelineLabels(
+    language="es",
+    months=tuple(
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split()
+    ),
+    day_date="{day} de {month} de {year}",
+    month_date="{month} de {year}",
+    untitled="Cronología",
+    subtitle="La historia en fechas · {as_of}",
+    as_of="al {date}",
+    from_to="Del {start} al {end}",
+    from_on="Desde {start}",
+    up_to="Hasta {end}",
+    topic_filter="Tema: {topic}",
+    source="Fuente: {names}",
+    sources="Fuentes: {names}",
+    via="vía {chain} ({date})",
+    via_undated="vía {chain}",
+    not_shown="No se muestran: {events} del {first} al {last}",
+    no_events="No hay eventos en este periodo.",
+    credit="factbot · respuestas de una base de datos curada y con fuentes",
+    alt="Imagen de la cronología: {title}. {count}{span}: {events}",
+    alt_span=", del {first} al {last}",
+    event_count_one="1 evento",
+    event_count_many="{n} eventos",
+)
+
+LABELS: Final[dict[str, TimelineLabels]] = {ENGLISH.language: ENGLISH, SPANISH.language: SPANISH}
 """Every language the picture can be drawn in, by primary language tag. Add a language here."""
 
 

@@ -223,13 +223,14 @@ class World:
         backend.commit_message(message)
         await self.env.settle()
 
-    def emit_slash(self, actor: Any, channel: Any, name: str, **options: str) -> Any:
+    def emit_slash(self, actor: Any, channel: Any, name: str, locale: str = "en-US", **options: str) -> Any:
         """Dispatch a slash command WITHOUT waiting for the bot, so many can be in flight at once.
 
         simcord's actor verbs settle the bot after each action and refuse to overlap
         ("operation overlaps active slash"), so concurrency is driven one layer down: the same
         INTERACTION_CREATE payload the actor would emit, emitted directly; `await env.settle()` then
-        waits for all of them. Returns the InteractionResult to inspect afterwards.
+        waits for all of them. Returns the InteractionResult to inspect afterwards. `locale` is the
+        asker's Discord client language, which simcord's own verbs cannot set.
         """
         backend = self.env.backend
         root = backend.find_command(name, actor.guild.id, type=1)
@@ -243,6 +244,8 @@ class World:
         record, payload = sc_interactions.base_payload(
             backend, type=2, channel_id=channel.id, guild_id=actor.guild.id, user_id=actor.id, data=data
         )
+        # simcord's payloads always say en-US; a client in another language is this one field
+        payload["locale"] = locale
         backend.emit("INTERACTION_CREATE", payload)
         return InteractionResult(self.env, record)
 

@@ -29,7 +29,7 @@ from bot.timeline_image import (
     render_timeline,
     topic_colours,
 )
-from bot.timeline_labels import ENGLISH, LABELS, TimelineLabels, labels_for
+from bot.timeline_labels import ENGLISH, LABELS, SPANISH, TimelineLabels, labels_for
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 
@@ -223,7 +223,8 @@ def test_the_renderer_uses_the_labels_it_is_given(base: KnowledgeBase, picture: 
 
 def test_labels_for_a_locale_falls_back_to_english(monkeypatch: pytest.MonkeyPatch) -> None:
     assert labels_for("en-US") is ENGLISH and labels_for(None) is ENGLISH
-    assert labels_for("es-ES") is ENGLISH, "no Spanish set yet"
+    assert labels_for("es-ES") is SPANISH and labels_for("es-419") is SPANISH
+    assert labels_for("fr-FR") is ENGLISH
     monkeypatch.setitem(LABELS, "xx", PLACEHOLDER)
     assert labels_for("xx-YY") is PLACEHOLDER and labels_for("xx_YY") is PLACEHOLDER
 

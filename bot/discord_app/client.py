@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.discord_app import render
 from bot.discord_app.context import AnyBot, AppContext
 from bot.discord_app.sync import SyncOutcome, sync_commands
+from bot.discord_app.translator import FactTranslator
 from bot.discord_app.views import DYNAMIC_ITEMS, apologise
 from bot.service import FactService
 
@@ -77,6 +78,7 @@ def _options(settings: Settings) -> dict[str, Any]:
 
 
 async def _setup(bot: AnyBot, ctx: AppContext) -> None:
+    await bot.tree.set_translator(FactTranslator())
     for extension in EXTENSIONS:
         if extension not in bot.extensions:  # a re-login of the same object must not load twice
             await bot.load_extension(extension)

@@ -367,11 +367,11 @@ def mention_help(base: KnowledgeBase, scope: str, bot_name: str) -> str:
 # --- timeline --------------------------------------------------------------------------------------
 
 
-def timeline_lines(events: Sequence[Event], base: KnowledgeBase) -> list[str]:
+def timeline_lines(events: Sequence[Event], base: KnowledgeBase, language: str = "en") -> list[str]:
     """One line per event with the date in bold: '**1 January 2026** — Title: summary'."""
     out = []
     for event in events:
-        line = event_line(event)
+        line = event_line(event, language)
         date, sep, rest = line.partition(" — ")
         out.append(truncate(f"**{date}**{sep}{rest}" if sep else line, TIMELINE_PAGE_BUDGET))
     return out
@@ -384,6 +384,7 @@ def timeline_embed(
     *,
     filters: str = "",
     topic: str | None = None,
+    language: str = "en",
 ) -> tuple[discord.Embed, int, int]:
     """One page of the timeline: (embed, page shown, number of pages).
 
@@ -391,12 +392,11 @@ def timeline_embed(
     `page` is clamped into range (a button may outlive a reload that shortened the timeline).
     """
     story = story_of_topic(base, topic)
-    title = story.title if story else "Timeline"
-    intro = story.summary if story else ""
+    title, intro = story.text(language) if story else (t(language, "timeline_title"), "")
     if filters:
         intro = f"{intro}\n\n*{filters}*" if intro else f"*{filters}*"
     intro = truncate(intro, EMBED_DESCRIPTION_LIMIT - TIMELINE_PAGE_BUDGET - 2)
-    lines = timeline_lines(events, base)
+    lines = timeline_lines(events, base, language)
     # Page one carries the summary too: fewer event lines, so every page is about the same size.
     pages = paginate(
         lines,
@@ -405,18 +405,18 @@ def timeline_embed(
         max_lines=EVENTS_PER_PAGE,
     )
     page = min(max(page, 0), len(pages) - 1)
-    body = "\n".join(pages[page]) if lines else "No events match."
+    body = "\n".join(pages[page]) if lines else t(language, "timeline_empty")
     if page == 0:
         description = f"{intro}\n\n{body}" if intro else body
     else:
         description = body
-        title = f"{title} (continued)"
+        title = t(language, "continued", title=title)
     embed = discord.Embed(title=title, description=description, colour=COLOUR_ANSWER)
-    footer = [f"{len(events)} event{'s' if len(events) != 1 else ''}"]
+    footer = [t(language, "event_one" if len(events) == 1 else "event_many", n=len(events))]
     if len(pages) > 1:
-        footer.append(f"page {page + 1} of {len(pages)}")
+        footer.append(t(language, "page_of", page=page + 1, pages=len(pages)))
     if story:
-        footer.append(as_of_text(story))
+        footer.append(as_of_text(story, language))
     embed.set_footer(text=" · ".join(footer))
     return fit_embed(embed), page, len(pages)
 

@@ -29,6 +29,7 @@ from bot.discord_app.context import context_of, language_of_interaction, origin_
 from bot.engine import Answer
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.dates import PartialDate
+from bot.locale import text as t
 from bot.timeline import select_events
 
 log = logging.getLogger(__name__)
@@ -269,33 +270,36 @@ class TimelineQuery:
         end = self.end.iso() if self.end else ""
         return f"factbot:tl:{page}:{start}:{end}:{topic_token(self.topic)}"
 
-    def describe(self, base: KnowledgeBase) -> str:
+    def describe(self, base: KnowledgeBase, language: str = "en") -> str:
         """The filters in words: 'From December 2025 to 1 January 2026 · topic: The 1 January release'."""
         parts = []
         if self.start and self.end:
-            parts.append(f"From {self.start.label()} to {self.end.label()}")
+            parts.append(
+                t(language, "from_to", start=self.start.label(language), end=self.end.label(language))
+            )
         elif self.start:
-            parts.append(f"From {self.start.label()} on")
+            parts.append(t(language, "from_on", start=self.start.label(language)))
         elif self.end:
-            parts.append(f"Up to {self.end.label()}")
+            parts.append(t(language, "up_to", end=self.end.label(language)))
         if self.topic:
-            parts.append(f"topic: {base.topics().get(self.topic, self.topic)}")
+            parts.append(t(language, "topic", topic=base.topics().get(self.topic, self.topic)))
         return " · ".join(parts)
 
 
-def timeline_reply(base: KnowledgeBase, query: TimelineQuery, page: int = 0) -> Reply:
+def timeline_reply(base: KnowledgeBase, query: TimelineQuery, page: int = 0, language: str = "en") -> Reply:
     """A timeline page with Previous/Next buttons when the events do not fit on one."""
     start, end = query.bounds()
     events = select_events(base, start, end, query.topic)
     embed, page, pages = render.timeline_embed(
-        base, events, page, filters=query.describe(base), topic=query.topic
+        base, events, page, filters=query.describe(base, language), topic=query.topic, language=language
     )
     if pages <= 1:
         return Reply(embed, None)
     view = discord.ui.View(timeout=None)
     # Prev and next always point at different pages, so their custom_ids never collide.
-    view.add_item(TimelineButton(query, max(page - 1, 0), "◀ Previous", disabled=page == 0))
-    view.add_item(TimelineButton(query, min(page + 1, pages - 1), "Next ▶", disabled=page >= pages - 1))
+    previous, following = "◀ " + t(language, "previous"), t(language, "next") + " ▶"
+    view.add_item(TimelineButton(query, max(page - 1, 0), previous, disabled=page == 0))
+    view.add_item(TimelineButton(query, min(page + 1, pages - 1), following, disabled=page >= pages - 1))
     return Reply(embed, view)
 
 
@@ -334,7 +338,7 @@ class TimelineButton(discord.ui.DynamicItem[Button], template=TIMELINE_TEMPLATE)
 
     async def _turn(self, interaction: Interaction) -> None:
         base = context_of(interaction.client).service.engine.base
-        reply = timeline_reply(base, self.query, self.page)
+        reply = timeline_reply(base, self.query, self.page, language_of_interaction(interaction) or "en")
         message = interaction.message
         if message is not None and any(a.filename == render.TIMELINE_PICTURE for a in message.attachments):
             # The message keeps its attachment across edits; every page keeps showing it in the embed.

@@ -176,6 +176,14 @@ class Story(Entry):
     """Other languages the base answers in; `check` lists every entry missing a translation."""
     translations: dict[LanguageCode, StoryText] = Field(default_factory=dict)
 
+    def text(self, language: str) -> tuple[str, str]:
+        """Title and summary in `language`, each falling back to the story's own where untranslated."""
+        tr = self.translations.get(language)
+        return (
+            tr.title if tr and tr.title else self.title,
+            tr.summary if tr and tr.summary else self.summary,
+        )
+
 
 class Source(Entry):
     """Someone who said something (a group, a government) or a publication that carried it."""

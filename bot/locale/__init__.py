@@ -33,6 +33,8 @@ class Catalogue(BaseModel):
     date_month: str
     messages: dict[str, str]
     kinds: dict[str, str]
+    commands: dict[str, str] = Field(default_factory=dict)
+    """Slash command names, descriptions and option texts: the English text → this language's."""
 
 
 def languages() -> list[str]:
@@ -60,6 +62,11 @@ def text(language: str, key: str, **values: object) -> str:
 def kind_label(language: str, kind: str) -> str:
     """A source kind in words ("human-rights group", "organización de derechos humanos")."""
     return catalogue(language).kinds.get(kind) or catalogue(DEFAULT).kinds.get(kind, kind)
+
+
+def command_text(language: str, english: str) -> str | None:
+    """A slash command's name or description in `language`, or None when it has none."""
+    return catalogue(language).commands.get(english)
 
 
 def from_discord_locale(locale: str | None) -> str | None:

@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app import render
-from bot.discord_app.context import AnyBot, AppContext, context_of
+from bot.discord_app.context import AnyBot, AppContext, context_of, language_of_interaction
 from bot.discord_app.views import TimelineQuery, timeline_reply
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.dates import PartialDate
@@ -142,7 +142,8 @@ class TimelineCog(commands.Cog, name="Timeline"):
                 render.content(str(exc)), ephemeral=True, allowed_mentions=render.NO_MENTIONS
             )
             return
-        reply = timeline_reply(base, query)
+        language = language_of_interaction(interaction) or "en"
+        reply = timeline_reply(base, query, language=language)
         kwargs = reply.kwargs()
         picture = await self.picture(base, query, str(interaction.locale) if interaction.locale else None)
         if picture is not None:
