@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         "line from standard input and prints one result per line.",
         epilog='Examples:\n  python -m bot ask "how many ppl got out on new years day"\n'
         '  python -m bot ask --json "Who won the 2024 election?"\n'
+        '  python -m bot ask --lang es "How many died in the protests?"\n'
         "  printf 'q1\\nq2\\n' | python -m bot ask --json",
     )
     p.add_argument("question", nargs="*", help="the question (quote it)")
@@ -82,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--explain",
         action="store_true",
         help="show the signals of the top entries and why the engine answered or declined",
+    )
+    p.add_argument(
+        "--lang",
+        choices=["en", "es"],
+        default=None,
+        metavar="LANG",
+        help="answer in this language: en or es (default: the question's own language)",
     )
     _knowledge_arg(p)
 
@@ -277,8 +285,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             sys.stdout.write(explain(engine, question) + "\n")
             return 0
         if args.question:
-            return terminal.ask_lines(engine, [" ".join(args.question)], sys.stdout, as_json=args.json)
-        return terminal.ask_lines(engine, sys.stdin, sys.stdout, as_json=args.json)
+            return terminal.ask_lines(
+                engine, [" ".join(args.question)], sys.stdout, as_json=args.json, language=args.lang
+            )
+        return terminal.ask_lines(engine, sys.stdin, sys.stdout, as_json=args.json, language=args.lang)
     if args.command == "chat":
         return _chat(engine, settings)
     if args.command == "timeline":

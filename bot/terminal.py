@@ -29,10 +29,13 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def ask_lines(engine: Engine, questions: Iterable[str], out: TextIO, *, as_json: bool) -> int:
-    """Answer one question per line, printing each result as soon as it is ready."""
+def ask_lines(
+    engine: Engine, questions: Iterable[str], out: TextIO, *, as_json: bool, language: str | None = None
+) -> int:
+    """Answer one question per line, printing each result as soon as it is ready. `language` forces
+    the answer's language; by default each question's own language decides."""
     for raw in questions:
-        answer = engine.answer(raw.rstrip("\r\n"))
+        answer = engine.answer(raw.rstrip("\r\n"), language=language)
         if as_json:
             out.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
         else:
