@@ -64,7 +64,7 @@ def set_rows(engine: Engine, path: Path) -> Rows:
                 continue  # never answered whatever the model says: nothing to learn from it
             text = engine.entry_text(scored.entry.qa.id)
             xs.append([features(scored.signals)[f] for f in FEATURES])
-            ys.append(float(is_correct(item, True, text)))
+            ys.append(float(is_correct(item, True, text, strict=False)))
             qs.append(k)
     return Rows(path.name, np.array(xs).reshape(-1, len(FEATURES)), np.array(ys), np.array(qs), len(items))
 

@@ -85,10 +85,24 @@ def load_set(path: Path) -> list[dict[str, Any]]:
     return items
 
 
-def is_correct(item: dict[str, Any], answered: bool, text: str) -> bool:
-    """Whether a reply is right for an item: declined when it must be, else containing every group."""
+def is_correct(
+    item: dict[str, Any],
+    answered: bool,
+    text: str,
+    verdict: str | None = None,
+    language: str | None = None,
+    *,
+    strict: bool = True,
+) -> bool:
+    """Whether a reply is right for an item: declined when it must be, else containing every group.
+    With `strict`, an item's `verdict:` and `lang:` must match too, as the published scorer checks;
+    without, only the words count (for fitting whether to answer)."""
+    if strict and "lang" in item and language != item["lang"]:
+        return False
     if item["expect"] == "abstain":
         return not answered
+    if strict and "verdict" in item and verdict != item["verdict"]:
+        return False
     normalised = norm(text)
     return answered and all(group_matches(g, normalised) for g in item["expect"])
 
@@ -136,7 +150,8 @@ def score(engine: Engine, path: Path) -> Score:
     for item in load_set(path):
         answer = engine.answer(item["q"])
         result.total += 1
-        if is_correct(item, answer.answered, answer.text):
+        verdict = answer.verdict.kind.value if answer.verdict else None
+        if is_correct(item, answer.answered, answer.text, verdict, answer.language):
             result.correct += 1
         elif answer.answered:
             result.wrong.append(f"{item['q']!r} -> {answer.entry_id}")
