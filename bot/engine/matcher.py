@@ -195,9 +195,19 @@ class Matcher:
             if scored is None:
                 continue
             best.append(scored)
-            best.sort(key=lambda s: s.score, reverse=True)
+            # at equal scores, the entry that answers what the question asserts or asks for first:
+            # "3000 got detained" is about the figure, not the date of the detentions
+            best.sort(key=lambda s: (s.score, self._answers_what_is_asserted(q, s.entry)), reverse=True)
             del best[limit:]
         return self._with_question_signals(asked, best)
+
+    @staticmethod
+    def _answers_what_is_asserted(q: Analysis, entry: IndexedEntry) -> bool:
+        if q.numbers:
+            return entry.answers_figure
+        if q.days or q.years:
+            return entry.answers_date
+        return False
 
     def _with_question_signals(self, asked: _Asked, ranked: list[Scored]) -> list[Scored]:
         """Add what belongs to the question as a whole, and each entry's lead over the others."""
