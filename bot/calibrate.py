@@ -32,6 +32,28 @@ L2 = 1.0
 """Ridge penalty on the standardised weights: keeps them small where the data says little."""
 SLIP_SEED = 7
 """Not the tests' seed: the slips the model learns from are not the ones it is tested on."""
+SIGNS: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "log_score",
+            "score_above_half",
+            "coverage",
+            "phrasing_overlap",
+            "fuzzy_ratio",
+            "semantic",
+            "intent_fit",
+            "focus",
+            "log_consistency",
+            "lead",
+            "relative_lead",
+            "semantic_lead",
+        ),
+        1,
+    ),
+    **dict.fromkeys(("unknown_share", "common_unknown_share", "repaired_share", "claim_mismatch"), -1),
+}
+"""The sign each feature's weight must have: +1 evidence for the entry, -1 evidence against it;
+features not listed (chatter, claims, length) may go either way."""
 CANDIDATES = 1
 """Rows per question: the decision is whether to answer with the matcher's best entry."""
 
@@ -77,7 +99,7 @@ def fit(rows: Sequence[Rows], target: float = TARGET_WRONG_RATE) -> Calibration:
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     z = (x - mean) / scale
-    w = _newton(np.hstack([np.ones((len(z), 1)), z]), y)
+    w = _monotone_fit(np.hstack([np.ones((len(z), 1)), z]), y)
     calibration = Calibration(
         weights={f: float(v) for f, v in zip(FEATURES, w[1:], strict=True)},
         bias=float(w[0]),
@@ -95,6 +117,24 @@ def fit(rows: Sequence[Rows], target: float = TARGET_WRONG_RATE) -> Calibration:
         threshold,
         calibration.target,
     )
+
+
+def _monotone_fit(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The fit, with each signal's weight kept to the sign its meaning gives it (`SIGNS`).
+
+    More evidence must never lower the probability, and an unexplained word must never raise it,
+    whatever correlations the labelled sets happen to hold. A weight of the wrong sign is fixed at
+    zero (its feature left out) and the rest refitted, one at a time, worst first (an active set).
+    """
+    signs = np.array([0.0, *(SIGNS.get(f, 0) for f in FEATURES)])
+    free = np.ones(a.shape[1], dtype=bool)
+    while True:
+        w = np.zeros(a.shape[1])
+        w[free] = _newton(a[:, free], y)
+        wrong = np.where(signs * w < 0, -signs * w, 0.0)
+        if not wrong.any():
+            return w
+        free[int(np.argmax(wrong))] = False
 
 
 def _newton(a: np.ndarray, y: np.ndarray, iterations: int = 50) -> np.ndarray:

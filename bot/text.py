@@ -51,6 +51,18 @@ def normalize(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
 
 
 _STEMMER = snowballstemmer.stemmer("english")  # the C build (PyStemmer) when installed
+_SPANISH = snowballstemmer.stemmer("spanish")
+SPANISH_LEAN = 1.0
+"""A word this much more common in Spanish than in English (Zipf) is stemmed as Spanish: "liberaba",
+"liberados" and "liberaron" are one word, as "released" and "releasing" are."""
+
+
+@lru_cache(maxsize=200_000)
+def is_spanish_word(word: str) -> bool:
+    """Whether a word is a Spanish word rather than an English one, by how common it is in each."""
+    from wordfreq import zipf_frequency  # its tables load on first use only
+
+    return zipf_frequency(word, "es") - zipf_frequency(word, "en") >= SPANISH_LEAN
 
 # Words the stemmer would merge although they mean different things: a prisoner is not a prison.
 STEM_EXCEPTIONS = {"prisoner": "prisoner", "prisoners": "prisoner"}
@@ -58,9 +70,13 @@ STEM_EXCEPTIONS = {"prisoner": "prisoner", "prisoners": "prisoner"}
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """English stem, leaving numbers and our own date tokens alone. Cached: stemming is the slow part."""
+    """The word's stem in its language (English or Spanish), leaving numbers and our own date tokens
+    alone. The same word always gets the same stem, in a question or in the base. Cached: stemming is
+    the slow part."""
     if word[0].isdigit() or word.startswith(("date", "month")):
         return word
     if word in STEM_EXCEPTIONS:
         return STEM_EXCEPTIONS[word]
+    if len(word) > 3 and is_spanish_word(word):
+        return str(_SPANISH.stemWord(word))
     return str(_STEMMER.stemWord(word))
