@@ -64,6 +64,7 @@ def is_spanish_word(word: str) -> bool:
 
     return zipf_frequency(word, "es") - zipf_frequency(word, "en") >= SPANISH_LEAN
 
+
 # Words the stemmer would merge although they mean different things: a prisoner is not a prison.
 STEM_EXCEPTIONS = {"prisoner": "prisoner", "prisoners": "prisoner"}
 
