@@ -26,8 +26,11 @@ from bot.engine import Engine
 from bot.engine.decision import FEATURES, Calibration, features, hard_guard
 from bot.evalsets import Score, is_correct, load_set, score, with_slip
 
-TARGET_WRONG_RATE = 0.005
-"""At most one wrong answer per 200 questions asked (typed or slipped), on the sets fitted on."""
+TARGET_WRONG_RATE = 0.0075
+"""At most three wrong answers per 400 questions asked (typed or slipped), on the sets fitted on.
+Chosen on leave-one-set-out scores: 0.5% declined more of what the base can answer (0.883 overall),
+1% gave a wrong figure on a part-of-a-whole question (0.895); 0.75% gave 0.890 with no more wrong
+figures than 0.5%."""
 L2 = 1.0
 """Ridge penalty on the standardised weights: keeps them small where the data says little."""
 SLIP_SEED = 7

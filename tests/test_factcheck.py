@@ -12,10 +12,6 @@ from bot.engine import Engine, VerdictKind
 from bot.engine.claims import MAX_CLAIMS, MAX_SENTENCES, checkable, sentences
 from bot.knowledge import load_base
 
-DECLINED = pytest.mark.xfail(
-    strict=True, reason="declined, not confirmed: the calibrated probability stays under the threshold"
-)
-
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
@@ -43,11 +39,6 @@ def test_supported_claims(engine: Engine, claim: str, sourced: str) -> None:
     [
         ("only 50 people got out of tocoron on jan 1 lol", "50", "87"),
         ("so 90 got out on new year's day, yeah?", "90", "87"),
-        pytest.param("Maduro has been president since 2019, hasn't he?", "2019", "2013", marks=DECLINED),
-        pytest.param(
-            "Foro Penal confirmed every single one of the 99 Christmas releases.", "99", "61", marks=DECLINED
-        ),
-        pytest.param("800 still locked up no cap", "800", "700", marks=DECLINED),
     ],
 )
 def test_contradicted_claims_name_both_values(

@@ -164,7 +164,9 @@ _SUBSET = re.compile(
 # irregular ones; "-ed" is caught by its ending ("-en" is not: "fishermen", "women", "children")
 # "how many of the 28 who died…": the figure the question quotes is the whole it asks a part of
 _WHOLE = re.compile(
-    r"\b(?:how many|cuant[oa]s)\s+(?:of|de)\s+(?:the |those |these |los |las |esos |esas )?(\d+)\b"
+    r"\b(?:how many|cuant[oa]s)\s+(?:of|de)\s+(?:the |those |these |los |las |esos |esas )?"
+    # "how many of the more than 100 deaths…": the qualifier of the whole is part of the whole
+    r"(?:(?:more than|at least|around|about|over|nearly|almost|only|mas de|al menos|unos|unas) )?(\d+)\b"
 )
 _PARTICIPLES = frozenset(
     "held shot hurt kept let put seen found sent brought caught left lost taken given beaten driven "
