@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bot.timeline import TimelineFilter
 
 EXIT_CONFIG = 2
+READING_STDIN = "Reading questions from standard input, one per line (Ctrl-D to end)."
 _OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EPIPE})
 
 
@@ -189,9 +190,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+    if args.command is None:  # a usage mistake, as argparse treats one: the help on stderr, status 2
+        parser.print_help(sys.stderr)
+        return EXIT_CONFIG
     try:
         code = _dispatch(args)
         sys.stdout.flush()  # a full disk is reported here, in one line, not at interpreter exit
@@ -278,6 +279,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "calibrate":
         return _calibrate(engine, args)
     if args.command == "ask":
+        if not args.question and sys.stdin is not None and sys.stdin.isatty():  # else it looks hung
+            print(READING_STDIN, file=sys.stderr)
         if args.explain:
             from bot.explain import explain
 
@@ -435,12 +438,17 @@ def _timeline(base: KnowledgeBase, args: argparse.Namespace) -> int:
 
 def _timeline_filter(base: KnowledgeBase, args: argparse.Namespace) -> TimelineFilter | None:
     """--from, --to and --topic checked; None (with the reason on stderr) when one is wrong."""
+    from bot.terminal import after_message
     from bot.timeline import TimelineFilter
 
     try:
         filters = TimelineFilter.parse(args.start, args.end, args.topic)
     except ValueError as exc:
         print(f"Bad date: {exc}", file=sys.stderr)
+        return None
+    low, high = filters.bounds()
+    if low is not None and high is not None and low > high:
+        print(after_message(args.start, args.end), file=sys.stderr)
         return None
     if filters.topic is not None and filters.topic not in base.topics():
         print(f"Unknown topic {filters.topic!r}. Topics: {', '.join(base.topics())}", file=sys.stderr)

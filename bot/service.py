@@ -136,9 +136,10 @@ class FactService:
                 engine = load_engine(self.knowledge_path, cache=self.cache)
             except KnowledgeError as exc:
                 log.warning("reload refused, still answering from the working base:\n%s", exc.report())
+                n = len(exc.problems)
                 return ReloadResult(
                     False,
-                    f"Reload refused: {len(exc.problems)} problem(s); nothing changed.",
+                    f"Reload refused: {n} problem{'s' if n != 1 else ''}; nothing changed.",
                     exc.problems,
                     time.perf_counter() - started,
                 )

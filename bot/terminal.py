@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import textwrap
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
@@ -19,6 +21,36 @@ HELP = """Ask a question about the story, or type a command:
   /about                          what this bot knows
   /help                           this text
   /quit                           leave (Ctrl-D works too)"""
+
+
+def wrap(text: str, width: int | None) -> str:
+    """`text` with every line longer than `width` broken between words, its indent kept on the lines
+    it becomes; a word longer than the line stays whole. None: the text as it is."""
+    if width is None:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            lines.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        lines.append(
+            textwrap.fill(
+                line, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+            )
+        )
+    return "\n".join(lines)
+
+
+def terminal_width(out: TextIO) -> int | None:
+    """The width to wrap `out` at: its terminal's, less one column; None when it is not a terminal
+    (a file or a pipe gets whole lines, for whatever reads it to wrap)."""
+    try:
+        if not out.isatty():
+            return None
+    except (AttributeError, ValueError):  # a closed or bare stream
+        return None
+    return max(shutil.get_terminal_size().columns - 1, 20)
 
 
 def format_answer(answer: Answer) -> str:
@@ -50,6 +82,8 @@ def timeline_text(base: KnowledgeBase, start: str | None, end: str | None, topic
         lo, hi = parse_bound(start), parse_bound(end, end=True)
     except ValueError as exc:
         return f"Bad date: {exc}"
+    if lo is not None and hi is not None and lo > hi:
+        return after_message(start, end)
     topics = base.topics()
     if topic is not None and topic not in topics:
         return f"Unknown topic {topic!r}. Topics: {', '.join(topics)}"
@@ -57,6 +91,11 @@ def timeline_text(base: KnowledgeBase, start: str | None, end: str | None, topic
     if not events:
         return "No events in that range."
     return "\n".join(event_line(e) for e in events)
+
+
+def after_message(start: str | None, end: str | None) -> str:
+    """What is wrong with a --from later than its --to, as /timeline says it."""
+    return f"Bad dates: from ({(start or '').strip()}) is after to ({(end or '').strip()})."
 
 
 def about_text(base: KnowledgeBase) -> str:
@@ -88,12 +127,19 @@ def chat(
     inp: TextIO = sys.stdin,
     out: TextIO = sys.stdout,
     ask: Callable[[str], Answer] | None = None,
+    width: int | None = None,
 ) -> int:
     """An interactive session with line editing and history where the terminal allows it.
 
     `ask` answers a question (default: the engine's own); the CLI passes one that also logs it.
+    What it prints is wrapped between words at `width` (default: the terminal's width, read again
+    for each reply so a resized window is followed; no wrapping when `out` is not a terminal).
     """
     ask = ask or engine.answer
+
+    def write(text: str) -> None:
+        out.write(wrap(text, width if width is not None else terminal_width(out)))
+
     interactive = inp is sys.stdin and sys.stdin.isatty()
     history = Path.home() / ".factbot_history"
     if interactive:
@@ -107,7 +153,7 @@ def chat(
             pass  # no line editing on this platform: plain input still works
     base = engine.base
     title = base.stories[0].title if base.stories else "factbot"
-    out.write(f"factbot — {title}\n{base.summary_line()}\nType a question, or /help. Ctrl-D to quit.\n\n")
+    write(f"factbot — {title}\n{base.summary_line()}\nType a question, or /help. Ctrl-D to quit.\n\n")
     try:
         while True:
             try:
@@ -124,7 +170,7 @@ def chat(
                 continue
             if line in {"/quit", "/exit", "quit", "exit"}:
                 break
-            out.write(_respond(engine, line, ask) + "\n\n")
+            write(_respond(engine, line, ask) + "\n\n")
             out.flush()
     finally:
         if interactive:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import pytest
 import yaml
 
 from bot import cli
+from bot.engine import Engine
 from bot.questionlog import Origin, QuestionLog
 from tests.helpers import REPO
 
@@ -389,3 +391,45 @@ def test_an_undecodable_byte_in_chat_is_logged_with_a_replacement_character(tmp_
     with sqlite3.connect(db) as conn:
         rows = [r[0] for r in conn.execute("SELECT question FROM questions ORDER BY id")]
     assert rows == ["how many died\ufffd in the protests", "who won in 2024"]
+
+
+# --- what a newcomer notices ---------------------------------------------------------------------
+
+
+def test_no_subcommand_prints_the_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m bot") and "chat" in err and "timeline" in err
+
+
+def test_timeline_says_that_from_is_after_to(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for extra in ([], ["--json"], ["--format", "timelinejs"]):
+        assert cli.main(["timeline", "--from", "2026", "--to", "2025", *extra]) == 1
+        out, err = capsys.readouterr()
+        assert "Bad dates: from (2026) is after to (2025)." in out + err, extra
+    assert cli.main(["timeline", "--from", "2025-12", "--to", "2025-12"]) == 0  # one month: fine
+
+
+class _Terminal(io.StringIO):
+    """Standard input as a terminal: a person typing."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_ask_on_a_terminal_says_it_reads_standard_input(
+    in_tmp: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    shared_engine: Engine,
+) -> None:
+    monkeypatch.setattr(cli, "_engine", lambda settings: shared_engine)
+    monkeypatch.setenv("FACTBOT_DB_PATH", "off")
+    monkeypatch.setattr(sys, "stdin", _Terminal("how many died in the protests\n"))
+    assert cli.main(["ask"]) == 0
+    out, err = capsys.readouterr()
+    assert err == cli.READING_STDIN + "\n" and "standard input" in err
+    assert "28 people" in out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("how many died in the protests\n"))  # a pipe: quiet
+    assert cli.main(["ask"]) == 0
+    assert capsys.readouterr().err == ""

@@ -44,7 +44,8 @@ async def test_a_spanish_decline_is_spanish(world: World) -> None:
 
     (embed,) = data["embeds"]
     assert embed["title"] == "No puedo responder eso con mis fuentes"
-    assert "No puedo responder eso con mis fuentes" in embed["description"]
+    assert embed["description"].startswith("Puedo responder preguntas sobre")  # the title, not said twice
+    assert "No puedo responder eso con mis fuentes" not in embed["description"]
     assert "Try /timeline" not in embed["description"]
 
 

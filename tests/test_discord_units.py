@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import tomllib
 from pathlib import Path
 
 import discord
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from bot.config import SETTINGS, ConfigError, Cooldown, Settings, check_token, resolve_log_salt
 from bot.discord_app import render
-from bot.discord_app.client import invite_url
+from bot.discord_app.client import create_bot, invite_url
 from bot.discord_app.throttle import Throttle
 from bot.discord_app.views import (
     ASK_TEMPLATE,
@@ -29,7 +31,7 @@ from bot.discord_app.views import (
 from bot.engine import Answer, Engine, Suggestion
 from bot.knowledge import PartialDate
 from bot.knowledge.problems import Problem
-from bot.service import ReloadResult
+from bot.service import FactService, ReloadResult
 
 # --- settings ----------------------------------------------------------------------------------------
 
@@ -320,7 +322,7 @@ def test_autocomplete_choices_are_capped(shared_engine: Engine) -> None:
 
 def test_reload_report_lists_problems_within_limits() -> None:
     problems = [Problem(f"kb/file{i}.yaml", i, f"entry-{i}", "x" * 150) for i in range(300)]
-    content, embeds = render.reload_report(ReloadResult(False, "Reload refused: 300 problem(s).", problems))
+    content, embeds = render.reload_report(ReloadResult(False, "Reload refused: 300 problems.", problems))
     assert content.startswith("❌") and len(content) <= 2000
     (embed,) = embeds
     assert embed.title == "300 problems in the knowledge base"
@@ -396,6 +398,66 @@ def test_an_answer_echoes_the_asked_wording_only_when_it_differs(shared_engine: 
     assert answer_reply(answer, shared_engine.base, asked="how many freed?").embed.author.name == (
         "Asked: how many freed?"
     )
+
+
+def test_a_decline_does_not_repeat_its_title_as_its_first_sentence(shared_engine: Engine) -> None:
+    for language in ("en", "es"):
+        declined = shared_engine.answer("what is the weather in caracas", language=language)
+        assert not declined.answered
+        embed = render.answer_embed(declined, shared_engine.base)
+        title, description = embed.title or "", embed.description or ""
+        assert title and not description.casefold().startswith(title.casefold()), (title, description)
+        assert declined.body.startswith(title)  # the terminal's one paragraph keeps its opening
+        assert description.splitlines()[0] in declined.body  # what follows is still said
+
+
+def test_figures_lists_amounts_not_names_places_or_a_date_twice(shared_engine: Engine) -> None:
+    def figures(entry: str) -> list[str]:
+        answer = shared_engine.answer_entry(entry)
+        assert answer is not None
+        field = [
+            f.value for f in render.answer_embed(answer, shared_engine.base).fields if f.name == "Figures"
+        ]
+        return (field[0] or "").splitlines() if field else []
+
+    assert figures("jan1-how-many") == ["**at least 87 people** — 1 January 2026"]  # not the prison
+    assert figures("protest-deaths") == ["**28 people** — 2024"]  # not "July 2024 — July 2024"
+    assert figures("election-official-winner") == []  # a name and a date: nothing to list
+
+
+def test_the_asked_line_never_shows_a_raw_mention(shared_engine: Engine) -> None:
+    qa = shared_engine.base.questions["jan1-how-many"]
+    answer = shared_engine.answer_entry(qa.id)
+    assert answer is not None
+    for asked in ("<@123456789012345678> how many freed?", "how many <@!123456789012345678> freed?"):
+        name = answer_reply(answer, shared_engine.base, asked=asked).embed.author.name or ""
+        assert "<@" not in name and "123456789012345678" not in name, name
+        assert name.startswith("Asked: how many") and name.endswith("freed?")
+    assert answer_reply(answer, shared_engine.base, asked="<@123456789012345678>").embed.author.name is None
+
+
+def test_starting_the_bot_logs_no_voice_warnings(
+    shared_engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """discord.py warns at every start that PyNaCl and davey are missing: the bot has no voice."""
+    monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)  # as in a fresh process
+    monkeypatch.setattr(discord.VoiceClient, "warn_dave", True)
+    with caplog.at_level(logging.WARNING, logger="discord"):
+        create_bot(Settings(token=FAKE_TOKEN), FactService(shared_engine))
+        logging.getLogger("discord.client").warning("something else")  # other warnings still pass
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "voice will NOT be supported" in m], messages
+    assert "something else" in messages
+
+
+def test_the_package_licence_is_an_spdx_expression() -> None:
+    """A TOML table makes setuptools print its "project.license as a TOML table is deprecated" banner
+    at every install; a string needs setuptools 77 or later (PEP 639)."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["license"] == "MIT"
+    (requirement,) = [r for r in pyproject["build-system"]["requires"] if r.startswith("setuptools")]
+    minimum = re.fullmatch(r"setuptools>=(\d+)(?:\.\d+)*", requirement)
+    assert minimum is not None and int(minimum.group(1)) >= 77, requirement
 
 
 def test_invite_url_asks_for_commands_and_the_needed_permissions() -> None:

@@ -10,7 +10,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.engine import ANSWER_THRESHOLD, Engine
+from bot.engine import ANSWER_THRESHOLD, Engine, Suggestion
+from bot.engine.compose import decline
 from bot.engine.lexicon import subset_counted
 from bot.evalsets import group_matches, norm, score, with_slip
 from bot.knowledge import load_base
@@ -302,3 +303,12 @@ def test_typos_never_turn_into_a_wrong_figure(engine: Engine) -> None:
             if item["expect"] == "abstain" or not all(group_matches(g, text) for g in item["expect"]):
                 wrong.append(f"{question!r} -> {answer.entry_id}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_decline_offering_questions_ends_in_one_question_mark() -> None:
+    asked = (Suggestion("a", "How many were freed?", 0.4), Suggestion("b", "Who won?", 0.3))
+    for language in ("en", "es"):
+        text = decline("how many cats?", "the story", 0.3, asked, language).text
+        assert text.endswith("Who won?") and "??" not in text, text
+    unmarked = decline("x", "the story", 0.3, (Suggestion("c", "The July 2024 election", 0.3),)).text
+    assert unmarked.endswith("The July 2024 election?")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.knowledge import KnowledgeError, load_base
 from bot.knowledge.yamlfile import MAX_FILE_BYTES
 from tests.helpers import MINIMAL, write_base
@@ -385,3 +386,48 @@ def test_a_question_in_two_entries_is_shown_at_the_alternate(tmp_path: Path) -> 
     )
     found = problems_of(write_base(tmp_path / "kb", questions_yaml=questions))
     assert any(p.startswith("kb/questions.yaml:9: [number]") and "also in entry" in p for p in found), found
+
+
+DOUBLED_QUESTIONS = """\
+questions:
+  - id: how-many
+    question: How many things happened?
+    answer: "It was at {count} in all."
+  - id: what-happened
+    question: What happened?
+    answer: >-
+      {count} things, says {count.source}.
+    translations:
+      es:
+        answer: "Pasaron {count} cosas, dice {count.source}."
+  - id: fine
+    question: Did things happen?
+    answer: "Yes: {count}, on {count.date}."
+"""
+
+
+def test_a_word_doubled_beside_a_placeholder_is_a_warning_with_file_line_and_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kb = write_base(tmp_path / "kb", questions_yaml=DOUBLED_QUESTIONS)
+    base = load_base(kb)  # a warning: the base still loads
+    found = sorted(str(w) for w in base.warnings)
+    assert found == [
+        "kb/questions.yaml:4: [how-many] the answer has 'at' next to {count}, whose text already starts "
+        "with it: it reads “at at least 5 things” (drop one of them)",
+        "kb/questions.yaml:7: [what-happened] the answer has 'things' next to {count}, whose text already "
+        "ends with it: it reads “at least 5 things things” (drop one of them)",
+    ], found
+    assert main(["check", str(kb)]) == 0
+    err = capsys.readouterr().err
+    assert "2 warnings:" in err and "“at at least 5 things”" in err and "kb/questions.yaml:4:" in err
+
+
+def test_a_doubled_word_in_a_translation_is_placed_at_its_line(tmp_path: Path) -> None:
+    facts = MINIMAL_FACTS + "    translations:\n      es:\n        value: al menos 5 cosas\n"
+    kb = write_base(tmp_path / "kb", facts_yaml=facts, questions_yaml=DOUBLED_QUESTIONS)
+    spanish = [str(w) for w in load_base(kb).warnings if "es answer" in str(w)]
+    assert spanish == [
+        "kb/questions.yaml:11: [what-happened] the es answer has 'cosas' next to {count}, whose text "
+        "already ends with it: it reads “al menos 5 cosas cosas” (drop one of them)"
+    ]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.questionlog import Origin
 from bot.service import FactService
-from tests.helpers import copy_real_base
+from tests.helpers import copy_real_base, write_base
 
 NEW = """
   - id: test-gizmo
@@ -36,3 +36,14 @@ def test_reload_if_changed(tmp_path: Path) -> None:
     assert any("questions.yaml" in p.file for p in result.problems)
     assert service.engine is engine_before  # the working base keeps answering
     assert service.reload_if_changed() is None  # a broken save is tried once, not on every tick
+
+
+def test_a_refused_reload_counts_its_problems_in_words(tmp_path: Path) -> None:
+    kb = write_base(tmp_path / "kb")
+    service = FactService.load(kb)
+    (kb / "extra.yaml").write_text("facts: [oops\n", encoding="utf-8")  # one problem
+    result = service.reload()
+    assert not result.ok and len(result.problems) == 1
+    assert result.summary == "Reload refused: 1 problem; nothing changed."
+    (kb / "more.yaml").write_text("facts: [oops\n", encoding="utf-8")
+    assert service.reload().summary == "Reload refused: 2 problems; nothing changed."

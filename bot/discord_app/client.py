@@ -152,10 +152,39 @@ class _FactBotEvents:
         log.exception("unhandled error in %s", event_method)
 
 
+VOICE_WARNING_TEXTS: Final = frozenset(
+    {
+        "PyNaCl is not installed, voice will NOT be supported",
+        "davey is not installed, voice will NOT be supported",
+    }
+)
+"""What discord.py's client logs at every start when the voice libraries are missing."""
+
+
+class _NoVoiceWarnings(logging.Filter):
+    """Drops discord.py's two "… is not installed, voice will NOT be supported" warnings: the bot has
+    no voice, so they are noise at every start. Anything else passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for those two warnings only."""
+        return not (record.levelno == logging.WARNING and record.msg in VOICE_WARNING_TEXTS)
+
+
+VOICE_WARNINGS: Final = _NoVoiceWarnings()
+
+
+def quiet_voice_warnings() -> None:
+    """Filter the voice warnings on the logger that writes them (once, however many bots start)."""
+    logger = logging.getLogger("discord.client")
+    if VOICE_WARNINGS not in logger.filters:
+        logger.addFilter(VOICE_WARNINGS)
+
+
 class FactBot(_FactBotEvents, commands.Bot):
     """The bot on one gateway connection."""
 
     def __init__(self, ctx: AppContext, **options: Any) -> None:
+        quiet_voice_warnings()
         super().__init__(**_options(ctx.settings), **options)
         self.fact_context = ctx
 
@@ -164,6 +193,7 @@ class ShardedFactBot(_FactBotEvents, commands.AutoShardedBot):
     """The bot on several gateway connections (FACTBOT_SHARDED=true); otherwise the same as FactBot."""
 
     def __init__(self, ctx: AppContext, **options: Any) -> None:
+        quiet_voice_warnings()
         super().__init__(**_options(ctx.settings), **options)
         self.fact_context = ctx
 

@@ -21,7 +21,8 @@ from discord import app_commands
 
 from bot import locale
 from bot.engine import Answer
-from bot.engine.answer import Suggestion, Verdict, VerdictKind
+from bot.engine.answer import FactUse, Suggestion, Verdict, VerdictKind
+from bot.engine.clean import clean_discord_text
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Event, Story
 from bot.locale import text as t
@@ -236,13 +237,37 @@ def answer_body(answer: Answer) -> str:
     return f"{verdict_text(answer.verdict, answer.language)}\n{body}" if answer.verdict else body
 
 
+def without_title(body: str, title: str) -> str:
+    """`body` less its first sentence when that sentence opens with `title`: the embed shows the
+    title right above it ("I can't answer that from my sources" twice in a row otherwise)."""
+    if not body.casefold().startswith(title.casefold()):
+        return body
+    _, sep, rest = body.partition(". ")
+    return rest.lstrip() if sep and rest.strip() else body
+
+
+def is_figure(fact: FactUse, base: KnowledgeBase) -> bool:
+    """Whether the Figures field shows a fact: only a figure, one with an amount ("28 people").
+    A name, a place or a date given as the value ("the Tocorón prison", "July 2024") is in the
+    answer's text already."""
+    known = base.facts.get(fact.id)
+    return bool(fact.value) and known is not None and known.amount is not None
+
+
+def figure_line(fact: FactUse) -> str:
+    """'**28 people** — 2024': the figure, then its date unless that is the value itself."""
+    same = fact.value.casefold() == fact.date_label.casefold()
+    return f"**{fact.value}**" + (f" — {fact.date_label}" if fact.date_label and not same else "")
+
+
 def answer_embed(answer: Answer, base: KnowledgeBase, asked: str | None = None) -> discord.Embed:
     """An answer (or an honest decline) as one embed: question, text, figures, sources, confidence."""
     story = story_of_entry(base, answer.entry_id)
     lang = answer.language
     if not answer.answered:
-        body = answer_body(answer) + "\n" + t(lang, "timeline_about_hint")
-        embed = discord.Embed(title=t(lang, "decline_title"), description=body, colour=COLOUR_DECLINED)
+        title = t(lang, "decline_title")
+        body = without_title(answer_body(answer), title) + "\n" + t(lang, "timeline_about_hint")
+        embed = discord.Embed(title=title, description=body, colour=COLOUR_DECLINED)
         embed.set_footer(text=t(lang, "knowledge_as_of", date=story.as_of.label(lang)) if story else "")
     else:
         embed = discord.Embed(
@@ -256,9 +281,7 @@ def answer_embed(answer: Answer, base: KnowledgeBase, asked: str | None = None) 
                 else COLOUR_ANSWER
             ),
         )
-        figures = [
-            f"**{f.value}**" + (f" — {f.date_label}" if f.date_label else "") for f in answer.facts if f.value
-        ]
+        figures = [figure_line(f) for f in answer.facts if is_figure(f, base)]
         if figures:
             embed.add_field(
                 name=t(lang, "figures"), value=join_within(figures, FIELD_VALUE_LIMIT), inline=False
@@ -277,7 +300,8 @@ def answer_embed(answer: Answer, base: KnowledgeBase, asked: str | None = None) 
             footer.append(as_of_text(story, lang))
         embed.set_footer(text=" · ".join(footer))
     if asked is not None:
-        shown = clean_user_text(asked)
+        # as prose: a mention (<@123…>) is dropped, never shown as its raw id
+        shown = clean_user_text(clean_discord_text(asked))
         matched = answer.entry_question or ""
         if shown and shown.casefold() != matched.casefold():
             # Embed author names are plain text (no markdown), so only mentions need neutralising.

@@ -161,11 +161,9 @@ def decline(
     body = text(language, "decline", scope=scope)
     full = body + " " + text(language, "timeline_hint")
     if suggestions:
-        full += (
-            "\n"
-            + text(language, "did_you_mean", suggestions=" · ".join(s.question for s in suggestions))
-            + "?"
-        )
+        offered = text(language, "did_you_mean", suggestions=" · ".join(s.question for s in suggestions))
+        # the suggestions are questions: the last one usually brings its own question mark
+        full += "\n" + offered + ("" if offered.rstrip().endswith(("?", "？")) else "?")
     return Answer(
         question=question,
         answered=False,

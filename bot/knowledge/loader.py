@@ -25,7 +25,7 @@ from bot.knowledge.base import KnowledgeBase, Location
 from bot.knowledge.files import Reading, display_path, read_consistent, scan
 from bot.knowledge.model import ID_PATTERN, QA, Event, Fact, Source, Story, Vocabulary, template_problems
 from bot.knowledge.problems import KnowledgeError, Problem
-from bot.knowledge.validate import cross_check
+from bot.knowledge.validate import cross_check, doubled_words
 from bot.knowledge.yamlfile import MAX_NODES, ParsedFile, parse_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge"
@@ -54,7 +54,8 @@ def load_base(path: Path | str | None = None) -> KnowledgeBase:
     """Load and validate the base at `path` (a directory or one file; default `knowledge/`).
 
     Raises KnowledgeError listing every problem found, each with file, line and entry id.
-    Warnings (an editor's lock file) do not stop the load; they are in `base.warnings`.
+    Warnings (an editor's lock file, a word doubled beside a placeholder) do not stop the load;
+    they are in `base.warnings`.
     """
     root = Path(path) if path is not None else DEFAULT_PATH
     with _gc_paused():
@@ -124,6 +125,7 @@ def build_base(reading: Reading) -> KnowledgeBase:
             complete=entries.complete,
         )
     )
+    base.warnings.extend(doubled_words(base, entries.locate))  # "only only 61 prisoners"
     if problems:
         raise KnowledgeError(problems, base.warnings)
     base.events.sort(key=lambda e: e.date)  # stable: same-day events keep the editors' order

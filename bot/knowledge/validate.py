@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 
 from bot.knowledge.base import KnowledgeBase, Location
@@ -190,3 +191,74 @@ def cross_check(
                 )
             stem_owner.setdefault(stems, (term, group[0]))
     return problems
+
+
+_ADJACENT = re.compile(r"\s*(\w+)")
+"""A word after optional spaces, from where a placeholder ends (or, on reversed text, begins)."""
+_EDGE = re.compile(r"\W*(\w+)")
+"""The first word of a text (of reversed text: its last word, reversed), past quotes and signs."""
+
+
+def doubled_words(base: KnowledgeBase, locate: Locate | None = None) -> list[Problem]:
+    """Warnings for answers that repeat, next to a placeholder, the first or last word of what it
+    inserts: "only {dec25-confirmed}" reads "only only 61 prisoners" when the value says "only".
+
+    Each is placed by `locate` at the line of the answer (English, or its translation). Not an
+    error: the base still loads, and `check` lists them with the other warnings.
+    """
+    out: list[Problem] = []
+    for qa in base.questions.values():
+        answers: list[tuple[str, str, FieldPath]] = [("en", qa.answer, ("answer",))]
+        answers += [
+            (lang, tr.answer, ("translations", lang, "answer"))
+            for lang, tr in qa.translations.items()
+            if tr.answer
+        ]
+        for language, template, path in answers:
+            for m in TEMPLATE_REF.finditer(template):
+                # reversed, the text before the placeholder starts with the word next to it
+                before = _ADJACENT.match(template[max(m.start() - 64, 0) : m.start()][::-1])
+                after = _ADJACENT.match(template, m.end())
+                if before is None and after is None:
+                    continue
+                inserted = _inserted(base, m.group(1), m.group(2), language)
+                first, last = _EDGE.match(inserted), _EDGE.match(inserted[::-1])
+                for near, edge, starts in (
+                    (before.group(1)[::-1] if before else "", first.group(1) if first else "", True),
+                    (after.group(1) if after else "", last.group(1)[::-1] if last else "", False),
+                ):
+                    if not near or near.casefold() != edge.casefold():
+                        continue
+                    loc = (locate or _entry_location(base))(f"question:{qa.id}", path)
+                    reads = f"{near} {inserted}" if starts else f"{inserted} {near}"
+                    which = "answer" if language == "en" else f"{language} answer"
+                    out.append(
+                        Problem(
+                            loc.file,
+                            loc.line,
+                            qa.id,
+                            f"the {which} has {near!r} next to {m.group(0)}, whose text already "
+                            f"{'starts' if starts else 'ends'} with it: it reads “{reads}” "
+                            "(drop one of them)",
+                        )
+                    )
+    return out
+
+
+def _entry_location(base: KnowledgeBase) -> Locate:
+    return lambda key, path: base.locations.get(key, Location("?", None))
+
+
+def _inserted(base: KnowledgeBase, fid: str, part: str | None, language: str) -> str:
+    """What a placeholder puts in the answer in `language` (as the engine fills it), '' if unknown."""
+    fact = base.facts.get(fid)
+    if fact is None:
+        return ""
+    if part == "date":
+        when = fact.when()
+        return when.label(language) if when else ""
+    if part == "source":
+        joiner = " y " if language == "es" else " and "
+        return joiner.join(base.sources[a.source].name for a in fact.sources if a.source in base.sources)
+    tr = fact.translations.get(language)
+    return (tr.value if tr and tr.value else None) or fact.value or ""

@@ -59,10 +59,9 @@ class AdminCog(commands.Cog, name="Admin"):
 
     @tasks.loop(seconds=60)
     async def watch_knowledge(self) -> None:
-        """Reload when an editor saved a knowledge file; a broken save is logged and changes nothing."""
-        result = await asyncio.to_thread(self.ctx.service.reload_if_changed)
-        if result is not None and not result.ok:
-            log.warning("%s\n%s", result.summary, "\n".join(f"  {p}" for p in result.problems))
+        """Reload when an editor saved a knowledge file; a broken save changes nothing and is logged
+        once, by the reload itself (with every problem)."""
+        await asyncio.to_thread(self.ctx.service.reload_if_changed)
 
     @watch_knowledge.error
     async def _watch_failed(self, error: BaseException) -> None:
