@@ -234,7 +234,10 @@ def test_node_limit_is_enforced_while_the_tree_is_built(tmp_path: Path) -> None:
     assert "bomb.yaml" in out and "YAML nodes" in out, out
     values = dict(line.split() for line in out.splitlines() if line.startswith(("seconds", "maxrss")))
     assert float(values["seconds"]) < 10, values  # refused at the limit, not after the whole tree
-    assert int(values["maxrss"]) < 450 * 1024, values  # KiB: 2.5 million nodes take 1.5 GB
+    # KiB. Building all 2.5 million nodes took 1.0-1.5 GB before the limit; refused at the limit it
+    # peaks near 200 MB, and once, on a loaded CI machine, near 600 MB (not reproduced): the bound
+    # sits between the two behaviours, not at the usual figure.
+    assert int(values["maxrss"]) < 800 * 1024, values
     assert "more than 500,000 YAML nodes" in out
 
 
