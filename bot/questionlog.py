@@ -1221,6 +1221,11 @@ def install_signal_flush(qlog: QuestionLog, signals: tuple[signal.Signals, ...] 
     The previous handler is chained: a Python handler is called, an ignored signal stays ignored, and
     the default action becomes `SystemExit(128 + signum)` so `finally` blocks run. Must be called from
     the main thread. Under asyncio prefer `loop.add_signal_handler(signal.SIGTERM, qlog.close)`.
+
+    The handler is Python code, so it runs only when the main thread next runs Python code. Do not wait
+    for the signal with `signal.pause()`: if the signal lands after the last check and before pause()
+    starts, it is only noted, and pause() sleeps until another signal comes. Wait in a way that cannot
+    miss it, such as a blocking read of a pipe given to `signal.set_wakeup_fd`, or waits with a timeout.
     """
     for signum in signals:
         previous = signal.getsignal(signum)

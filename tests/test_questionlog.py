@@ -241,19 +241,25 @@ def test_retention_off_keeps_everything(make_log: MakeLog) -> None:
 
 _CHILD = textwrap.dedent(
     """
-    import signal, sys
+    import os, signal, sys
     from pathlib import Path
     from bot.questionlog import Origin, QuestionLog, install_signal_flush
 
     log = QuestionLog(Path(sys.argv[1]), salt="s")
     log.open()
     install_signal_flush(log)
+    # Not signal.pause(): a signal landing after Python last checked for signals and before pause()
+    # starts only sets a flag, and pause() then sleeps until a second signal. The wakeup fd gets a
+    # byte whenever the signal lands, so the read below returns and the handler runs.
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
     for i in range(int(sys.argv[2])):
         log.record_question(f"q{i}", Origin("terminal"), outcome="declined", confidence=0.1,
                             best_entry=None, best_question=None)
     print("ready", flush=True)
     while True:
-        signal.pause()
+        os.read(wake_r, 1)
     """
 )
 
