@@ -26,6 +26,7 @@ def engine() -> Engine:
         ("about 2,400 were detained during the protests", "2,400"),
         ("Maduro has been president since 2013.", "2013"),
         ("foro penal could only confirm 61 of the christmas releases", "61"),
+        ("Official figures say authorities have released more than 2000 people so far", "2,000"),
     ],
 )
 def test_supported_claims(engine: Engine, claim: str, sourced: str) -> None:
@@ -79,6 +80,36 @@ def test_nothing_unsettled_is_ever_supported(engine: Engine, claim: str) -> None
     """Confirming a false or unverifiable claim is the worst failure: never "supported" here."""
     answer = engine.answer(claim)
     assert answer.verdict is None or answer.verdict.kind != VerdictKind.SUPPORTED, answer.text
+
+
+@pytest.mark.parametrize(
+    ("claim", "year"),
+    [
+        ("These guys were detained in protests after the 2018 presidential election", "2018"),
+        ("the protesters arrested in 2019 were freed on new year's day, right?", "2019"),
+    ],
+)
+def test_a_claim_about_another_year_is_contradicted_or_declined(
+    engine: Engine, claim: str, year: str
+) -> None:
+    answer = engine.answer(claim)
+    if answer.answered:
+        assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
+        assert year in answer.verdict.asserted
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "the jan 1 release was the first prisoner release in the past week",
+        "the christmas prisoners were released from Tocorón",
+        "prisoners were released on 25 December",
+    ],
+)
+def test_a_figure_dispute_needs_a_figure(engine: Engine, claim: str) -> None:
+    """Words alone ("prisoners") never make a claim "disputed" over 99 against 61, nor "supported"."""
+    answer = engine.answer(claim)
+    assert answer.verdict is None or answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
 
 
 def test_ask_json_carries_the_verdict_and_language(engine: Engine) -> None:

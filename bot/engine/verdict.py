@@ -44,7 +44,9 @@ def judge(
     # A figure or a date the claim gets right confirms it only when it is what the entry answers:
     # "the jan 1 release was the first" names the right day and asserts something else.
     credited = _credited(q, lexicon)
-    figures = sorted(q.numbers, key=float)
+    amounts = {f"{f.amount:g}" for f in facts if f.amount is not None}
+    # "more than 2000 released": a figure the entry's facts hold, though it reads like a year
+    figures = sorted(q.numbers | (q.years & amounts), key=float)
     verdict = _judge_figures(q, figures, facts, base, lexicon, credited, language) if figures else None
     if verdict is not None and (verdict.kind != VerdictKind.SUPPORTED or entry.answers_figure):
         return verdict
@@ -53,14 +55,35 @@ def judge(
         verdict = _judge_date(q, facts, language)
         if verdict is not None and (verdict.kind != VerdictKind.SUPPORTED or entry.answers_date):
             return verdict
-    # "Maduro won the 2024 election": the claim names a side of a disagreement among the sources
-    named = set(q.terms)
+    # "detained in the protests after the 2018 election": a year none of the entry's facts is of
+    years = q.years - amounts  # "more than 2000 released": a figure, not the year 2000
+    if years and not years & entry.event_years and (dated := _event_fact(facts, entry)) is not None:
+        when = dated.when()
+        assert when is not None
+        return Verdict(VerdictKind.CONTRADICTED, " ".join(sorted(years)), str(when.year), dated.id)
     if (restated := _restates(q, entry, facts, index)) is not None:
         return _attributed(restated, "", credited, base, lexicon, language)
+    # "Maduro won the 2024 election": the claim names a side of a disagreement among the sources
+    named = set(q.terms) & index.entity_terms
     for fact in facts:
         values = [fact, *(base.facts[o] for o in fact.conflicts_with)]
-        if fact.conflicts_with and any(named & _value_terms(v, lexicon) for v in values):
+        # a disagreement over a figure is judged only by a claim that states a figure (above)
+        if (
+            fact.conflicts_with
+            and fact.amount is None
+            and any(named & _value_terms(v, lexicon) for v in values)
+        ):
             return _disputed(fact, base, "", language)
+    return None
+
+
+def _event_fact(facts: list[Fact], entry: IndexedEntry) -> Fact | None:
+    """The entry's own dated fact (of its topic), whose year a claim can contradict."""
+    topic = entry.qa.topic
+    for fact in facts:
+        when = fact.when()
+        if when is not None and (topic is None or fact.topic == topic):
+            return fact
     return None
 
 
@@ -148,6 +171,8 @@ def _restates(q: Analysis, entry: IndexedEntry, facts: list[Fact], index: Index)
     if not claim or not claim <= entry.question_terms | entry.answer_terms:
         return None
     for fact in facts:
+        if fact.amount is not None:
+            continue  # a figure is restated only with its figure, which the figure check judges
         value = _value_terms(fact, index.lexicon)
         names = value & index.entity_terms
         shared = value & claim
