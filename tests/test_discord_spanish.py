@@ -67,3 +67,15 @@ async def test_commands_are_registered_with_spanish_descriptions(world: World) -
     option = next(o for o in ask["options"] if o["name"] == "question")
     assert option["name_localizations"]["es-419"] == "pregunta"
     assert commands["Check with factbot"]["name_localizations"]["es-ES"] == "Verificar con factbot"
+
+
+async def test_about_and_sources_are_spanish(world: World) -> None:
+    about = (await spanish_slash(world, "about"))["embeds"][0]
+    assert about["title"].startswith("Venezuela excarcela")
+    fields = {f["name"]: f["value"] for f in about["fields"]}
+    assert "Cómo preguntar" in fields and fields["Datos al"] == "1 de enero de 2026"
+    assert fields["Qué puedo responder"].startswith("Preguntas sobre las excarcelaciones")
+
+    sources = (await spanish_slash(world, "sources", locale="es-ES"))["embeds"][0]
+    assert sources["title"] == "Fuentes"
+    assert "organización de derechos humanos" in sources["description"]

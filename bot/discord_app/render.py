@@ -462,24 +462,26 @@ def show_timeline_picture(embed: discord.Embed) -> discord.Embed:
 # --- sources and about -----------------------------------------------------------------------------
 
 
-def source_lines(base: KnowledgeBase) -> list[str]:
+def source_lines(base: KnowledgeBase, language: str = "en") -> list[str]:
     """Per source: who it is, how many facts it states or carries, and when it said them."""
     lines = []
     for source in base.sources.values():
         stated = [f for f in base.facts.values() if any(a.source == source.id for a in f.sources)]
         carried = [f for f in base.facts.values() if any(source.id in a.via for a in f.sources)]
         said = sorted({a.said_on for f in stated for a in f.sources if a.source == source.id and a.said_on})
-        parts = [f"**{source.name}** ({source.kind.label})"]
+        parts = [f"**{source.name}** ({locale.kind_label(language, source.kind.value)})"]
         if stated:
-            parts.append(f"{len(stated)} fact{'s' if len(stated) != 1 else ''}")
+            parts.append(t(language, "fact_one" if len(stated) == 1 else "fact_many", n=len(stated)))
         if said:
-            parts.append("said " + ", ".join(d.label() for d in said))
+            parts.append(t(language, "said_on", dates=", ".join(d.label(language) for d in said)))
         if source.published:
-            parts.append(f"published {source.published.label()}")
+            parts.append(t(language, "published_on", date=source.published.label(language)))
         if carried:
-            parts.append(f"carries {len(carried)} fact{'s' if len(carried) != 1 else ''}")
+            key = "carries_one" if len(carried) == 1 else "carries_many"
+            parts.append(t(language, key, n=len(carried)))
         if source.via:
-            parts.append("cites " + " → ".join(base.sources[v].name for v in source.via if v in base.sources))
+            cited = " → ".join(base.sources[v].name for v in source.via if v in base.sources)
+            parts.append(t(language, "cites", names=cited))
         line = " — ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
         if source.title:
             line += f": *{source.title}*"
@@ -487,45 +489,42 @@ def source_lines(base: KnowledgeBase) -> list[str]:
     return lines
 
 
-def sources_embed(base: KnowledgeBase) -> discord.Embed:
+def sources_embed(base: KnowledgeBase, language: str = "en") -> discord.Embed:
     """/sources: what the bot knows and from whom, with dates."""
     story = story_of_topic(base, None)
-    intro = (
-        "Every answer names who said it, when, and the reports it reached us through "
-        "(e.g. a group's statement via AFP → TASR)."
+    intro = t(language, "sources_intro")
+    body = join_within(source_lines(base, language), EMBED_DESCRIPTION_LIMIT - len(intro) - 2)
+    embed = discord.Embed(
+        title=t(language, "sources"), description=f"{intro}\n\n{body}", colour=COLOUR_ANSWER
     )
-    body = join_within(source_lines(base), EMBED_DESCRIPTION_LIMIT - len(intro) - 2)
-    embed = discord.Embed(title="Sources", description=f"{intro}\n\n{body}", colour=COLOUR_ANSWER)
     c = base.counts()
-    embed.set_footer(text=f"{c['sources']} sources, {c['facts']} facts · {as_of_text(story)}".rstrip(" ·"))
+    counts = t(language, "sources_footer", sources=c["sources"], facts=c["facts"])
+    embed.set_footer(text=f"{counts} · {as_of_text(story, language)}".rstrip(" ·"))
     return fit_embed(embed)
 
 
-def about_embed(base: KnowledgeBase, scope: str, bot_name: str) -> discord.Embed:
+def about_embed(base: KnowledgeBase, scope: str, bot_name: str, language: str = "en") -> discord.Embed:
     """/about: the story, how current it is, how to ask, and what the base holds."""
     story = story_of_topic(base, None)
-    embed = discord.Embed(
-        title=story.title if story else "About",
-        description=story.summary if story else "",
-        colour=COLOUR_ANSWER,
-    )
+    title, summary = story.text(language) if story else (t(language, "about"), "")
+    embed = discord.Embed(title=title, description=summary, colour=COLOUR_ANSWER)
     if story:
-        embed.add_field(name="As of", value=story.as_of.label(), inline=True)
+        embed.add_field(name=t(language, "as_of_label"), value=story.as_of.label(language), inline=True)
     for other in base.stories[1:]:
-        embed.add_field(name="Also covers", value=f"{other.title} ({as_of_text(other)})", inline=False)
-    embed.add_field(name="What I can answer", value=f"Questions about {scope}.", inline=False)
+        other_title = other.text(language)[0]
+        embed.add_field(
+            name=t(language, "also_covers"),
+            value=f"{other_title} ({as_of_text(other, language)})",
+            inline=False,
+        )
     embed.add_field(
-        name="How to ask",
-        value=(
-            f"• `/ask` with your question (suggestions appear as you type)\n"
-            f"• mention me: @{bot_name} How many prisoners were released?\n"
-            f"• or send me a direct message\n"
-            f"• `/timeline` for the story in dates, `/sources` for who said what"
-        ),
-        inline=False,
+        name=t(language, "what_i_answer"), value=t(language, "questions_about", scope=scope), inline=False
     )
-    embed.add_field(name="Knowledge base", value=base.summary_line(), inline=False)
-    embed.set_footer(text="Answers quote figures as the sources phrased them, with who said so and when.")
+    embed.add_field(
+        name=t(language, "how_to_ask"), value=t(language, "how_to_ask_text", bot=bot_name), inline=False
+    )
+    embed.add_field(name=t(language, "knowledge_base"), value=base.summary_line(), inline=False)
+    embed.set_footer(text=t(language, "about_footer"))
     return fit_embed(embed)
 
 

@@ -85,6 +85,10 @@ class Engine:
             lang,
         )
 
+    def scope_in(self, language: str) -> str:
+        """What the base can answer about, in `language` (its own where untranslated)."""
+        return self._scopes.get(language, self.scope)
+
     def _scope_in(self, language: str) -> str:
         stories = self.base.stories
         tr = stories[0].translations.get(language) if stories else None

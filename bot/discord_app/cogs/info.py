@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app import render
-from bot.discord_app.context import AnyBot, AppContext, context_of
+from bot.discord_app.context import AnyBot, AppContext, context_of, language_of_interaction
 
 Interaction = discord.Interaction[discord.Client]
 
@@ -23,7 +23,9 @@ class InfoCog(commands.Cog, name="Info"):
     )
     async def sources(self, interaction: Interaction) -> None:
         """List every source with what it says and when."""
-        embed = render.sources_embed(self.ctx.service.engine.base)
+        embed = render.sources_embed(
+            self.ctx.service.engine.base, language_of_interaction(interaction) or "en"
+        )
         await interaction.response.send_message(embed=embed, allowed_mentions=render.NO_MENTIONS)
 
     @app_commands.command(
@@ -33,7 +35,9 @@ class InfoCog(commands.Cog, name="Info"):
         """The story, its as-of date, how to ask, and the size of the base."""
         engine = self.ctx.service.engine
         me = interaction.client.user
-        embed = render.about_embed(engine.base, engine.scope, me.display_name if me else "FactBot")
+        language = engine.language_for("", fallback=language_of_interaction(interaction))
+        scope = engine.scope_in(language)
+        embed = render.about_embed(engine.base, scope, me.display_name if me else "FactBot", language)
         await interaction.response.send_message(embed=embed, allowed_mentions=render.NO_MENTIONS)
 
 
