@@ -10,7 +10,6 @@ from functools import lru_cache
 
 from bot.engine.lexicon import MONTH_TOKEN, MONTHS, YEAR, Analysis, Lexicon, is_month_token
 from bot.engine.places import PLACES
-from bot.engine.semantic import embed
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, Intent
 from bot.text import normalize
@@ -116,14 +115,6 @@ class Index:
                 # fsum: exact, so the same whatever order the set yields its terms in
                 object.__setattr__(phrasing, "weight", math.fsum(self.weight(t) for t in phrasing.terms))
         self.known_terms = frozenset(self.postings)
-        # every phrasing's meaning, for the "semantic" signal; rows of one entry are contiguous
-        texts = [normalize(p.text) for entry in self.entries for p in entry.phrasings]
-        self.vectors = embed(texts)
-        self.vector_rows: list[tuple[int, int]] = []
-        start = 0
-        for entry in self.entries:
-            self.vector_rows.append((start, start + len(entry.phrasings)))
-            start += len(entry.phrasings)
         self.place_terms = frozenset(self.lexicon.term(name) for name in PLACES)
         self.entity_terms = self._entities(base) | self.place_terms
         """Names of people, places and organisations: a question naming one the entry lacks is not for it."""

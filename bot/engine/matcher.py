@@ -27,7 +27,6 @@ from rapidfuzz import fuzz, process
 
 from bot.engine.index import Index, IndexedEntry
 from bot.engine.lexicon import Analysis, is_month_token
-from bot.engine.semantic import Vectors, embed, similarity
 from bot.knowledge.model import Intent
 
 ANSWER_THRESHOLD = 0.5
@@ -133,8 +132,6 @@ class _Asked:
     may be the claim, which the answer corrects."""
     fits: dict[Intent, float]
     """How well an entry or phrasing of each intent answers the question's intent."""
-    vector: Vectors
-    """The question's meaning, for the "semantic" signal."""
 
 
 class Matcher:
@@ -182,7 +179,6 @@ class Matcher:
             frozenset(t for t in q.terms if t in idx.entity_terms or t in q.proper),
             q.checking or q.intent == Intent.YESNO,
             {i: intent_factor(q.intent, i) for i in Intent},
-            embed([q.normalized])[0],
         )
         best: list[Scored] = []
         for i in ranked:
@@ -231,21 +227,7 @@ class Matcher:
                 (r.score for j, r in enumerate(ranked) if j != i and r.entry.gives != s.entry.gives),
                 default=0.0,
             )
-            meaning_rival = max(
-                (
-                    r.signals["semantic"]
-                    for j, r in enumerate(ranked)
-                    if j != i and r.entry.gives != s.entry.gives
-                ),
-                default=0.0,
-            )
-            signals = {
-                **s.signals,
-                **shares,
-                "score": s.score,
-                "lead": s.score - rival,
-                "semantic_lead": s.signals["semantic"] - meaning_rival,
-            }
+            signals = {**s.signals, **shares, "score": s.score, "lead": s.score - rival}
             out.append(Scored(s.entry, s.score, s.coverage, s.best_phrasing, signals))
         return out
 
@@ -273,8 +255,6 @@ class Matcher:
                 dice *= scale[p.intent]
             if dice > best_dice:
                 best_dice, best_text = dice, p.text
-        start, end = self.index.vector_rows[self.index.by_id[entry.qa.id]]
-        meaning = similarity(asked.vector, self.index.vectors[start:end])
         # the rest can only lower the score: with a perfect ratio, consistency and focus, could it
         # still make the list? (a "who says" question may raise the intent to 1.0 below)
         reach = 1.0 if q.intent == Intent.PERSON else intent
@@ -304,7 +284,6 @@ class Matcher:
                 "coverage": coverage,
                 "phrasing_overlap": best_dice,
                 "fuzzy_ratio": best_ratio,
-                "semantic": meaning,
                 "intent_fit": intent,
                 "focus": focus,
                 **{f"check_{k}": v for k, v in checks.items()},
