@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from bot.engine import Engine
-from bot.engine.decision import FEATURES, Calibration, features, hard_guard
+from bot.engine.decision import FEATURE_SIGNS, FEATURES, Calibration, features, hard_guard
 from bot.evalsets import Score, is_correct, load_set, score, with_slip
 
 TARGET_WRONG_RATE = 0.0075
@@ -35,26 +35,6 @@ L2 = 1.0
 """Ridge penalty on the standardised weights: keeps them small where the data says little."""
 SLIP_SEED = 7
 """Not the tests' seed: the slips the model learns from are not the ones it is tested on."""
-SIGNS: dict[str, int] = {
-    **dict.fromkeys(
-        (
-            "log_score",
-            "score_above_half",
-            "coverage",
-            "phrasing_overlap",
-            "fuzzy_ratio",
-            "intent_fit",
-            "focus",
-            "log_consistency",
-            "lead",
-            "relative_lead",
-        ),
-        1,
-    ),
-    **dict.fromkeys(("unknown_share", "common_unknown_share", "repaired_share", "claim_mismatch"), -1),
-}
-"""The sign each feature's weight must have: +1 evidence for the entry, -1 evidence against it;
-features not listed (chatter, claims, length) may go either way."""
 CANDIDATES = 1
 """Rows per question: the decision is whether to answer with the matcher's best entry."""
 
@@ -121,13 +101,13 @@ def fit(rows: Sequence[Rows], target: float = TARGET_WRONG_RATE) -> Calibration:
 
 
 def _monotone_fit(a: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The fit, with each signal's weight kept to the sign its meaning gives it (`SIGNS`).
+    """The fit, with each signal's weight kept to the sign its meaning gives it (`FEATURE_SIGNS`).
 
     More evidence must never lower the probability, and an unexplained word must never raise it,
     whatever correlations the labelled sets happen to hold. A weight of the wrong sign is fixed at
     zero (its feature left out) and the rest refitted, one at a time, worst first (an active set).
     """
-    signs = np.array([0.0, *(SIGNS.get(f, 0) for f in FEATURES)])
+    signs = np.array([0.0, *(FEATURE_SIGNS[f] for f in FEATURES)])
     free = np.ones(a.shape[1], dtype=bool)
     while True:
         w = np.zeros(a.shape[1])

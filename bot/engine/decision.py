@@ -26,26 +26,29 @@ log = logging.getLogger(__name__)
 HARD_MISMATCH = 0.3
 """A consistency check at or below this factor failed outright: the hard guard declines."""
 
-FEATURES: tuple[str, ...] = (
-    "log_score",
-    "score_above_half",
-    "coverage",
-    "phrasing_overlap",
-    "fuzzy_ratio",
-    "intent_fit",
-    "focus",
-    "log_consistency",
-    "claim_mismatch",
-    "lead",
-    "relative_lead",
-    "common_unknown_share",
-    "unknown_share",
-    "chatter_share",
-    "repaired_share",
-    "claim",
-    "log_terms",
-)
-"""The model's inputs, each derived from the matcher's signals by `features`."""
+FEATURE_SIGNS: dict[str, int] = {
+    "log_score": 1,
+    "score_above_half": 1,
+    "coverage": 1,
+    "phrasing_overlap": 1,
+    "fuzzy_ratio": 1,
+    "intent_fit": 1,
+    "focus": 1,
+    "log_consistency": 1,
+    "claim_mismatch": -1,
+    "lead": 1,
+    "relative_lead": 1,
+    "common_unknown_share": -1,
+    "unknown_share": -1,
+    "chatter_share": 0,
+    "repaired_share": -1,
+    "claim": 0,
+    "log_terms": 0,
+}
+"""The model's inputs, each derived from the matcher's signals by `features`, with the sign its
+weight must have: +1 evidence for the entry, -1 evidence against it, 0 either way (chatter, claims,
+length). `calibrate` keeps each fitted weight to its sign."""
+FEATURES: tuple[str, ...] = tuple(FEATURE_SIGNS)
 
 
 def features(signals: Mapping[str, float]) -> dict[str, float]:
