@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import World
 from simcord import SetupError
 
 from bot.service import FactService, ReloadResult
+from tests.world import World
 
 Q87 = "How many political prisoners were released on 1 January?"
 NEW_QUESTION = "What colour was the bus that took the released prisoners home?"

@@ -8,12 +8,12 @@ import sqlite3
 from typing import Any
 
 import pytest
-from conftest import MakeBot, World
 from simcord import OptionError
 
 from bot.config import Cooldown
 from bot.questionlog import QuestionLog
 from bot.service import FactService
+from tests.world import MakeBot, World
 
 Q87 = "How many political prisoners were released on 1 January?"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import World
+from tests.world import World
 
 
 def reply(world: World) -> dict[str, Any]:

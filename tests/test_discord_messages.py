@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import MakeBot, World
 
 from bot.config import Settings
 from bot.discord_app.cogs.messages import CANNOT_READ
+from tests.world import MakeBot, World
 
 Q87 = "How many political prisoners were released on 1 January?"
 

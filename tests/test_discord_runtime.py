@@ -15,7 +15,6 @@ from typing import Any
 
 import discord
 import pytest
-from conftest import FAKE_TOKEN, KNOWLEDGE, MakeBot, World
 
 from bot.config import Settings
 from bot.discord_app import cli
@@ -23,6 +22,7 @@ from bot.discord_app.client import FactBot, ShardedFactBot, sync_for
 from bot.discord_app.context import context_of
 from bot.discord_app.sync import SyncOutcome
 from bot.questionlog import Origin, QuestionLog, read_stats
+from tests.world import FAKE_TOKEN, KNOWLEDGE, MakeBot, World
 
 QUESTIONS = (
     "How many political prisoners were released on 1 January?",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import World
+from tests.world import World
 
 
 async def spanish_slash(world: World, name: str, locale: str = "es-419", **options: str) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MakeBot, World
 
 from bot.service import FactService
+from tests.world import MakeBot, World
 
 STORY_TITLE = "Venezuela releases political prisoners detained after the 2024 election"
 EXTRA_EVENTS = 25

@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from conftest import World
 from PIL import Image
-from test_discord_timeline import add_events
 
 from bot.discord_app.cogs.timeline import TimelineCog
 from bot.discord_app.views import TimelineQuery
@@ -22,6 +20,8 @@ from bot.service import FactService
 from bot.timeline import TimelineFilter
 from bot.timeline_image import PictureCache, TimelinePicture, render_timeline
 from bot.timeline_labels import TimelineLabels, labels_for
+from tests.test_discord_timeline import add_events
+from tests.world import World
 
 LOGGER = "bot.discord_app.cogs.timeline"
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import discord
 import pytest
-from conftest import FAKE_TOKEN, KNOWLEDGE, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +31,7 @@ from bot.engine import Answer, Engine, Suggestion
 from bot.knowledge import PartialDate
 from bot.knowledge.problems import Problem
 from bot.service import FactService, ReloadResult
+from tests.world import FAKE_TOKEN, KNOWLEDGE, REPO
 
 # --- settings ----------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import pytest
 import bot.snapshot as snapshot
 from bot.engine import Engine
 from bot.knowledge import KnowledgeError
+from bot.knowledge import load_base as knowledge_load_base
 from bot.questionlog import Origin
 from bot.service import FactService
 from bot.snapshot import (
@@ -75,7 +76,7 @@ def refuse_to_load(monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*_: object, **__: object) -> None:
         raise AssertionError("the base was loaded instead of taken from the snapshot")
 
-    monkeypatch.setattr(snapshot, "load_base", boom)
+    monkeypatch.setattr("bot.snapshot.load_base", boom)
 
 
 def test_a_snapshot_answers_exactly_like_the_engine_it_was_taken_of(
@@ -130,16 +131,16 @@ def test_a_broken_base_raises_and_is_never_snapshotted(tmp_path: Path) -> None:
 def test_a_save_during_the_load_never_mixes_contents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The snapshot is keyed by the bytes the loader parsed, not by a second look at the files."""
     kb, cache = write_base(tmp_path / "kb"), tmp_path / "cache"
-    real = snapshot.load_base
+    real = knowledge_load_base
 
     def load_then_save(path: Path) -> object:
         base = real(path)
         set_count(kb, 7)  # an editor saves after the loader read the files
         return base
 
-    monkeypatch.setattr(snapshot, "load_base", load_then_save)
+    monkeypatch.setattr("bot.snapshot.load_base", load_then_save)
     assert "At least 5" in load_engine(kb, cache=at(cache)).answer("How many things happened?").text
-    monkeypatch.setattr(snapshot, "load_base", real)
+    monkeypatch.setattr("bot.snapshot.load_base", real)
     assert "At least 7" in load_engine(kb, cache=at(cache)).answer("How many things happened?").text
     set_count(kb, 5)  # back to what was loaded first: its snapshot, with its figure
     refuse_to_load(monkeypatch)
@@ -201,8 +202,13 @@ def test_a_snapshot_others_can_write_is_not_read(
     (target,) = snapshots(cache)
     target.chmod(0o666)
     calls: list[object] = []
-    real = snapshot.load_base
-    monkeypatch.setattr(snapshot, "load_base", lambda *a: calls.append(a) or real(*a))
+    real = knowledge_load_base
+
+    def counted(*a: object) -> object:
+        calls.append(a)
+        return real(*a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("bot.snapshot.load_base", counted)
     with caplog.at_level(logging.WARNING, logger="bot.snapshot"):
         load_engine(kb, cache=at(cache))
     assert calls and "writable by others" in caplog.text
@@ -316,7 +322,7 @@ def test_a_snapshot_that_cannot_be_pickled_is_only_logged(
     def refuse(*_: object, **__: object) -> None:
         raise TypeError("cannot pickle '_thread.lock' object")
 
-    monkeypatch.setattr(snapshot.pickle, "dumps", refuse)
+    monkeypatch.setattr("bot.snapshot.pickle.dumps", refuse)
     kb, cache = write_base(tmp_path / "kb"), tmp_path / "cache"
     with caplog.at_level(logging.WARNING, logger="bot.snapshot"):
         assert load_engine(kb, cache=at(cache)).answer("How many things happened?").answered
@@ -340,8 +346,13 @@ class Payload:
 def loads_counted(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Record every real load of the base: a refused snapshot means the base is loaded."""
     calls: list[object] = []
-    real = snapshot.load_base
-    monkeypatch.setattr(snapshot, "load_base", lambda *a: calls.append(a) or real(*a))
+    real = knowledge_load_base
+
+    def counted(*a: object) -> object:
+        calls.append(a)
+        return real(*a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("bot.snapshot.load_base", counted)
     return calls
 
 

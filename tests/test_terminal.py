@@ -42,7 +42,7 @@ class _Tty(io.StringIO):
 def test_chat_on_a_terminal_wraps_at_its_width(
     shared_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(terminal.shutil, "get_terminal_size", lambda *a: os.terminal_size((50, 24)))
+    monkeypatch.setattr("bot.terminal.shutil.get_terminal_size", lambda *a: os.terminal_size((50, 24)))
     out = _Tty()
     terminal.chat(shared_engine, inp=io.StringIO(QUESTION + "\n"), out=out)
     assert max(len(line) for line in out.getvalue().splitlines()) <= 49
