@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,8 +38,6 @@ def command_puts(env: Any) -> list[str]:
 
 async def test_500_interactions_at_once_are_all_answered(world: World, question_log: QuestionLog) -> None:
     users = [world.guild.add_member(world.env.create_user(f"reader{i}")) for i in range(5)]
-    started = time.perf_counter()
-
     # All 500 are dispatched before the bot handles the first (simcord refuses overlapping actor
     # verbs, see World.emit_slash), then settled together.
     results = [
@@ -48,13 +45,11 @@ async def test_500_interactions_at_once_are_all_answered(world: World, question_
         for i in range(500)
     ]
     await world.env.settle(timeout=30)
-    took = time.perf_counter() - started
 
     assert all(r.acknowledged and not r.ephemeral and r.response.embeds for r in results)
     assert len([c for c in world.callbacks() if c["type"] == 4]) == 500
     question_log.flush()
     assert read_stats(question_log.path).total == 500, "every question reached the log"
-    assert took < 20
 
 
 @pytest.mark.factbot(sharded=True, shard_count=2)
