@@ -201,14 +201,7 @@ def test_a_snapshot_others_can_write_is_not_read(
     load_engine(kb, cache=at(cache))
     (target,) = snapshots(cache)
     target.chmod(0o666)
-    calls: list[object] = []
-    real = knowledge_load_base
-
-    def counted(*a: object) -> object:
-        calls.append(a)
-        return real(*a)  # type: ignore[arg-type]
-
-    monkeypatch.setattr("bot.snapshot.load_base", counted)
+    calls = loads_counted(monkeypatch)
     with caplog.at_level(logging.WARNING, logger="bot.snapshot"):
         load_engine(kb, cache=at(cache))
     assert calls and "writable by others" in caplog.text

@@ -33,6 +33,17 @@ class AppContext:
     def __post_init__(self) -> None:
         self.throttle = Throttle(self.settings.cooldown)
 
+    async def refused(self, interaction: discord.Interaction[discord.Client], language: str | None) -> bool:
+        """Count one question against the asker's rate limit; over it, acknowledge the interaction
+        with the polite notice (ephemeral, so a flood stays out of the channel) and return True."""
+        verdict = self.throttle.hit(interaction.user.id)
+        if verdict.allowed:
+            return False
+        await interaction.response.send_message(
+            self.cooldown_notice(verdict, language), ephemeral=True, allowed_mentions=render.NO_MENTIONS
+        )
+        return True
+
     def cooldown_notice(self, verdict: Verdict, language: str | None = None) -> str:
         """The polite "slow down" message for a refused question."""
         cooldown = self.settings.cooldown

@@ -150,11 +150,7 @@ class AskButton(discord.ui.DynamicItem[Button], template=ASK_TEMPLATE):
 
     async def _answer(self, interaction: Interaction) -> None:
         ctx = context_of(interaction.client)
-        verdict = ctx.throttle.hit(interaction.user.id)
-        if not verdict.allowed:
-            await interaction.response.send_message(
-                ctx.cooldown_notice(verdict), ephemeral=True, allowed_mentions=render.NO_MENTIONS
-            )
+        if await ctx.refused(interaction, language_of_interaction(interaction)):
             return
         engine = ctx.service.engine  # read once: a reload may swap it at any moment
         # the button's label is the question in the language it was offered in

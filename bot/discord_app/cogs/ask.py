@@ -46,14 +46,7 @@ class AskCog(commands.Cog, name="Ask"):
     ) -> None:
         """Answer (or honestly decline) a question, citing figures, dates and sources."""
         client_language = language_of_interaction(interaction)
-        verdict = self.ctx.throttle.hit(interaction.user.id)
-        if not verdict.allowed:
-            # Every interaction must be acknowledged; ephemeral, so a flood stays out of the channel.
-            await interaction.response.send_message(
-                self.ctx.cooldown_notice(verdict, client_language),
-                ephemeral=True,
-                allowed_mentions=render.NO_MENTIONS,
-            )
+        if await self.ctx.refused(interaction, client_language):
             return
         # Matching is CPU-only and about a millisecond, well within the 3 s to respond: no defer needed.
         # The engine is read once so a concurrent /reload cannot mix two bases in one answer.

@@ -44,13 +44,7 @@ class FactCheckCog(commands.Cog, name="Fact check"):
     async def check_message(self, interaction: Interaction, message: discord.Message) -> None:
         """Reply with a verdict for each checkable claim in the message, with its sources."""
         client_language = language_of_interaction(interaction)
-        allowed = self.ctx.throttle.hit(interaction.user.id)
-        if not allowed.allowed:
-            await interaction.response.send_message(
-                self.ctx.cooldown_notice(allowed, client_language),
-                ephemeral=True,
-                allowed_mentions=render.NO_MENTIONS,
-            )
+        if await self.ctx.refused(interaction, client_language):
             return
         service = self.ctx.service
         engine = service.engine  # one engine for the whole message, even during a /reload
