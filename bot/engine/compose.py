@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from bot.engine.answer import Answer, Citation, FactUse, Suggestion, Verdict, VerdictKind
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import QA, TEMPLATE_REF, Attribution, Fact
-from bot.locale import kind_label, text
+from bot.locale import catalogue, kind_label, text
 
 
 def fact_value(fact: Fact, language: str = "en") -> str:
@@ -156,9 +157,12 @@ def decline(
     confidence: float,
     suggestions: tuple[Suggestion, ...],
     language: str = "en",
+    *,
+    unsettled: bool = False,
 ) -> Answer:
-    """An honest 'I don't know', saying what the bot can answer."""
-    body = text(language, "decline", scope=scope)
+    """An honest 'I don't know', saying what the bot can answer; `unsettled`: a claim the sources
+    say nothing about."""
+    body = text(language, "decline_unsettled" if unsettled else "decline", scope=scope)
     full = body + " " + text(language, "timeline_hint")
     if suggestions:
         offered = text(language, "did_you_mean", suggestions=" · ".join(s.question for s in suggestions))
@@ -216,4 +220,20 @@ def with_verdict(answer: Answer, verdict: Verdict | None) -> Answer:
     if verdict is None:
         return answer
     line = verdict_line(verdict, answer.language)
-    return replace(answer, verdict=verdict, text=line + "\n" + answer.text)
+    # "Yes: the strike was the first" under "Contradicted" would answer another question
+    openers = catalogue(answer.language).answer_openers
+    text = _without_opener(answer.text, openers)
+    return replace(
+        answer, verdict=verdict, text=line + "\n" + text, body=_without_opener(answer.body, openers)
+    )
+
+
+def _without_opener(text: str, openers: list[str]) -> str:
+    """The text without a leading "Yes:" or "No." (then capitalised again)."""
+    if not openers:
+        return text
+    m = re.match(rf"(?:{'|'.join(map(re.escape, openers))})\s*[:.,;—–-]\s+", text)
+    if m is None:
+        return text
+    rest = text[m.end() :]
+    return rest[:1].upper() + rest[1:]

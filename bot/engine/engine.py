@@ -15,7 +15,7 @@ from bot.engine.dated import date_query, events_answer
 from bot.engine.decision import Calibration, default_calibration
 from bot.engine.index import Index
 from bot.engine.language import detect_language
-from bot.engine.lexicon import Analysis, is_statement
+from bot.engine.lexicon import Analysis, is_request, is_statement
 from bot.engine.matcher import CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
 from bot.engine.parts import split_parts
 from bot.engine.verdict import judge
@@ -121,7 +121,25 @@ class Engine:
             low_confidence=low,
             claim=claim,
         )
-        return with_verdict(answer, judge(analysis, best.entry, self.base, self.index, answer.language))
+        verdict = judge(analysis, best.entry, self.base, self.index, answer.language)
+        if verdict is None and claim and self._asserts_more(analysis, best):
+            # "Congress authorized the strikes": the sources say nothing of what the claim asserts, and
+            # the strikes' figures next to it would read like a confirmation
+            suggestions = self._suggestions(ranked, skip=None, language=language)
+            unsettled = decline(question, self._scopes[language], p, suggestions, language, unsettled=True)
+            return replace(unsettled, claim=claim)
+        return with_verdict(answer, verdict)
+
+    def _asserts_more(self, analysis: Analysis, best: Scored) -> bool:
+        """A claim (not a request: "explain the dock strike") with words neither the entry nor the
+        base explains ("seized", "authorized"): what it asserts is more than the sources say."""
+        if is_request(analysis.normalized):
+            return False
+        entry = best.entry
+        unexplained = (analysis.unknown | analysis.common) - entry.question_terms - entry.answer_terms
+        # figures and dates are what the verdict judges, not words the sources lack
+        figures = analysis.numbers | analysis.years | analysis.days
+        return bool(unexplained - analysis.chatter - figures)
 
     def candidates(self, question: str, limit: int = MAX_SUGGESTIONS + 1) -> list[Scored]:
         """The matcher's best entries for a question the matcher decides, with their signals; empty for

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+from bot.engine.language import merged_contrasts
 from bot.engine.lexicon import MONTH_TOKEN, MONTHS, YEAR, Analysis, Lexicon, is_month_token
 from bot.engine.places import PLACES
 from bot.knowledge.base import KnowledgeBase
@@ -79,13 +80,16 @@ class IndexedEntry:
     """Its answer is a figure a source gave (it asks "how many" and cites an amount)."""
     answers_date: bool = False
     """Its answer is a date (it asks "when" or "since when" and cites a dated fact)."""
+    values: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Contrast kind → the values of that kind its phrasings, answer and cited facts name
+    ("state" → {"aragua"}): a claim naming another value of the kind is the one it corrects."""
 
 
 class Index:
     """Entries with an inverted index from term to entry, and inverse-document-frequency weights."""
 
     def __init__(self, base: KnowledgeBase) -> None:
-        self.lexicon = Lexicon.build(base.synonyms)
+        self.lexicon = Lexicon.build(base.synonyms, merged_contrasts(base.contrasts))
         self._text_cache: dict[str, Analysis] = {}
         # analysing the base's texts also teaches the lexicon their words, for typo repair
         self.entries: list[IndexedEntry] = [self._index_entry(base, qa) for qa in base.questions.values()]
@@ -114,7 +118,28 @@ class Index:
             for phrasing in entry.phrasings:
                 # fsum: exact, so the same whatever order the set yields its terms in
                 object.__setattr__(phrasing, "weight", math.fsum(self.weight(t) for t in phrasing.terms))
-        self.known_terms = frozenset(self.postings)
+        kinds = self.lexicon.kinds
+        for entry in self.entries:
+            named: dict[str, set[str]] = defaultdict(set)
+            for term in entry.question_terms | entry.answer_terms:
+                if (kind := kinds.get(term)) is not None:
+                    named[kind].add(term)
+            object.__setattr__(entry, "values", {k: frozenset(v) for k, v in sorted(named.items())})
+        self.kind_postings: dict[str, list[int]] = {
+            kind: [i for i, e in enumerate(self.entries) if kind in e.values]
+            for kind in sorted(set(kinds.values()))
+        }
+        """Contrast kind → the entries naming a value of it."""
+        self._kind_weights: dict[str, float] = {}
+        for term, kind in kinds.items():
+            if term in self.weights:
+                self._kind_weights[kind] = max(self._kind_weights.get(kind, 0.0), self.weights[term])
+        self.name_values = frozenset(t for t, k in kinds.items() if k in base.contrasts)
+        """Values of the base's own kinds (prisons, states, people): names, which an entry that
+        names no value of their kind cannot answer about ("how many are held in Carabobo?")."""
+        # a value of a known kind is an understood word even where the base never uses it
+        # ("Carabobo" is a state: another state than the base's, not an unknown topic)
+        self.known_terms = frozenset(self.postings) | frozenset(kinds)
         self.place_terms = frozenset(self.lexicon.term(name) for name in PLACES)
         self.entity_terms = self._entities(base) | self.place_terms
         """Names of people, places and organisations: a question naming one the entry lacks is not for it."""
@@ -248,3 +273,9 @@ class Index:
     def weight(self, term: str) -> float:
         """How much a term tells entries apart; unknown terms weigh the most."""
         return self.weights.get(term, self.unknown_weight)
+
+    def rival_weight(self, term: str) -> float | None:
+        """The weight of a contrast value the base never uses: that of its kind's values the base
+        does use ("Carabobo" weighs what "Aragua" weighs). None for any other term."""
+        kind = self.lexicon.kind_of(term)
+        return None if kind is None else self._kind_weights.get(kind)

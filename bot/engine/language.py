@@ -20,6 +20,15 @@ LANGUAGES = ("en", "es")
 """The languages the engine reads, each with a data file."""
 
 
+ContrastValue = str | list[str]
+"""One value of a kind: a word or phrase, or a list of its spellings ("northern", "norte")."""
+
+
+def value_spellings(value: ContrastValue) -> list[str]:
+    """A contrast value's spellings, the first the one it is shown as."""
+    return [value] if isinstance(value, str) else list(value)
+
+
 class LanguageData(BaseModel):
     """One language's words, as `lang/<code>.yaml` holds them."""
 
@@ -38,7 +47,13 @@ class LanguageData(BaseModel):
     months: dict[str, int] = Field(default_factory=dict)
     ordinals: dict[str, int] = Field(default_factory=dict)
     question_words: list[str] = Field(default_factory=list)
+    requests: list[str] = Field(default_factory=list)
+    """Words that open a request ("explain", "dime"): a sentence opening so asks, it claims nothing."""
     places: list[str] = Field(default_factory=list)
+    contrasts: dict[str, list[ContrastValue]] = Field(default_factory=dict)
+    """Kinds of thing whose values exclude each other (weekdays, compass points, ranks): a claim
+    naming one value where the sources name another is contradicted. The base's `vocabulary.yaml`
+    adds kinds of its own (prisons, states, people)."""
 
     @field_validator(
         "function_words",
@@ -47,6 +62,7 @@ class LanguageData(BaseModel):
         "chatter",
         "negations",
         "question_words",
+        "requests",
         "places",
     )
     @classmethod
@@ -55,6 +71,18 @@ class LanguageData(BaseModel):
         if bad:
             raise ValueError(f"words must be lower case, single and unaccented as typed: {bad[:5]}")
         return words
+
+    @field_validator("contrasts")
+    @classmethod
+    def _contrast_values(cls, kinds: dict[str, list[ContrastValue]]) -> dict[str, list[ContrastValue]]:
+        for kind, values in kinds.items():
+            spellings = [s for v in values for s in value_spellings(v)]
+            bad = [s for s in spellings if not s or s != s.strip().casefold()]
+            if bad:
+                raise ValueError(f"contrast {kind!r}: spellings must be lower case as typed: {bad[:5]}")
+            if len(values) < 2:
+                raise ValueError(f"contrast {kind!r} needs at least two values to contrast")
+        return kinds
 
     @field_validator("months")
     @classmethod
@@ -92,6 +120,22 @@ def all_languages() -> list[LanguageData]:
 def merged_words(field: str) -> frozenset[str]:
     """One word list of every language (`function_words`, `chatter`, `places`, …)."""
     return frozenset(w for data in all_languages() for w in getattr(data, field))
+
+
+def merged_contrasts(extra: dict[str, list[list[str]]] | None = None) -> dict[str, list[list[str]]]:
+    """Every language's contrast kinds, each value as its spellings, with a base's own kinds
+    (`extra`) added. A value's first spelling names it across languages and files: values of the
+    same name are one value ("thursday" in en.yaml, [thursday, jueves] in es.yaml)."""
+    merged: dict[str, dict[str, list[str]]] = {}
+    sources = [data.contrasts for data in all_languages()] + [dict(extra or {})]
+    for contrasts in sources:
+        for kind, values in contrasts.items():
+            named = merged.setdefault(kind, {})
+            for value in values:
+                first, *rest = value_spellings(value)
+                spellings = named.setdefault(first, [first])
+                spellings.extend(s for s in rest if s not in spellings)
+    return {kind: list(values.values()) for kind, values in merged.items()}
 
 
 def merged_map(field: str) -> dict[str, object]:

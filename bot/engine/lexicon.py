@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypedDict, cast
 
@@ -25,6 +25,8 @@ from bot.text import normalize, stem
 STOPWORDS = merged_words("function_words")
 """Function words: they carry no topic. Intent words are read before these are dropped."""
 CHATTER = merged_words("chatter")
+REQUESTS = merged_words("requests")
+"""Words that open a request ("explain", "dime"): neutral like chatter, and never a claim."""
 """Talk around a question ("lmao", "ngl", "asking for a friend"): neutral, never a topic."""
 CHAT_SPEAK = cast(dict[str, str], merged_map("chat"))
 """How people spell things in chat. Applied before anything else, so "wat" asks "what"."""
@@ -144,6 +146,15 @@ _ANY_QUESTION_WORD = re.compile(
 def is_statement(norm: str) -> bool:
     """A sentence with no question word asserts something ("tocoron is in aragua state")."""
     return not _ANY_QUESTION_WORD.search(norm) and not _INTENT_RE.match(norm)
+
+
+_REQUEST = re.compile(rf"^(?:\w+ ){{0,2}}?(?:{'|'.join(sorted(REQUESTS))})\b")
+
+
+def is_request(norm: str) -> bool:
+    """A sentence that asks for something without a question word ("explain the dock strike",
+    "dime lo del muelle"): not a claim, whatever words it uses."""
+    return bool(_REQUEST.match(norm))
 
 
 def _asserts_a_figure(norm: str) -> bool:
@@ -339,20 +350,46 @@ class Lexicon:
         self._repairs: dict[str, str | None] = {}
         self.known_stems: set[str] = set()
         """Stems of every known word: "hitting" is not a typo when "hit" is known."""
+        self.kinds: dict[str, str] = {}
+        """Term → the contrast kind it is a value of (`contrasts` in the language data and vocabulary)."""
+        self.value_names: dict[str, str] = {}
+        """Contrast value term → how it is written for a reader ("el helicoide")."""
+        self.value_spellings: dict[str, list[str]] = {}
+        """Contrast value term → every spelling of it."""
 
     @classmethod
-    def build(cls, synonym_groups: Iterable[Sequence[str]]) -> Lexicon:
-        """Compile synonym groups: each term maps to the group's first term."""
+    def build(
+        cls,
+        synonym_groups: Iterable[Sequence[str]],
+        contrasts: Mapping[str, Sequence[Sequence[str]]] | None = None,
+    ) -> Lexicon:
+        """Compile synonym groups (each term maps to the group's first term), then contrast kinds:
+        each value's spellings read as one term, which knows its kind (`kind_of`)."""
         lex = cls()
         for group in synonym_groups:
-            canonical = "_".join(_stems(group[0])) or group[0]
-            for term in group:
-                key = tuple(_stems(term))
-                if key:
-                    lex.phrases[key] = canonical
-                    lex.max_phrase = max(lex.max_phrase, len(key))
-                    lex.vocabulary.update(canonical_dates(normalize(term)).split())
+            lex._add_group(group, "_".join(_stems(group[0])) or group[0])
+        for kind, values in (contrasts or {}).items():
+            for spellings in values:
+                # a value the synonyms already spell ("tocoron") keeps their term, so the base reads the same
+                known = [lex.phrases[k] for k in (tuple(_stems(s)) for s in spellings) if k in lex.phrases]
+                canonical = known[0] if known else "_".join(_stems(spellings[0])) or spellings[0]
+                lex._add_group([s for s in spellings if tuple(_stems(s)) not in lex.phrases], canonical)
+                lex.kinds.setdefault(canonical, kind)
+                lex.value_names.setdefault(canonical, spellings[0])
+                lex.value_spellings.setdefault(canonical, []).extend(spellings)
         return lex
+
+    def _add_group(self, spellings: Iterable[str], canonical: str) -> None:
+        for term in spellings:
+            key = tuple(_stems(term))
+            if key:
+                self.phrases[key] = canonical
+                self.max_phrase = max(self.max_phrase, len(key))
+                self.vocabulary.update(canonical_dates(normalize(term)).split())
+
+    def kind_of(self, term: str) -> str | None:
+        """The contrast kind a term is a value of ("aragua" → "state"), or None."""
+        return self.kinds.get(term)
 
     def term(self, word: str) -> str:
         """The term one normalised word stands for: its synonym group's, else its stem."""
@@ -446,8 +483,9 @@ class Lexicon:
         question = known_terms is not None
         text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)  # "U.S." is "US"
         norm, words, repaired = self._read(text, question=question)
-        capitalised = _capitalised_words(text) if question else set()
-        acronyms = _acronyms(text) if question else set()
+        cased = _unshouted(text) if question else text
+        capitalised = _capitalised_words(cased) if question else set()
+        acronyms = _acronyms(cased) if question else set()
         # stop-words stay in while phrases are read ("let go", "behind bars"), then leave
         stems = [stem(w) for w in words]
         # "tell us how many died": a synonym that is also a function word ("us" → United States)
@@ -481,8 +519,8 @@ class Lexicon:
                 numbers.add(term)
             if known_terms is not None and term not in known_terms:
                 word = surface.get(term, "")
-                if word in CHATTER:
-                    chatter.add(term)  # "lmao", "ngl": talk around the question, neutral
+                if word in CHATTER or word in REQUESTS:
+                    chatter.add(term)  # "lmao", "ngl", "explain": talk around the question, neutral
                     continue
                 unknown.add(term)
                 if word in capitalised or term in acronyms:
@@ -673,6 +711,29 @@ def _names_something(words: list[str], i: int, text: str) -> bool:
     """Whether a function word that spells a name is that name: typed in capitals ("US"), or after
     a determiner ("the us"), where no pronoun stands."""
     return words[i] in _acronyms(text) or (i > 0 and words[i - 1] in DETERMINERS)
+
+
+SHOUTED_RUN = 3
+"""Capitals on this many words in a row are shouting ("MORE THAN 7,000 STILL LOCKED UP"), not names."""
+
+
+def _unshouted(text: str) -> str:
+    """The text with shouted runs in lower case, so that capitals still tell names and acronyms
+    apart elsewhere in it ("the US struck", "BREAKING: MADURO WAS RE-ELECTED")."""
+    words = text.split(" ")
+    shouting = [any(c.isalpha() for c in w) and not any(c.islower() for c in w) for w in words]
+    lettered = [i for i, w in enumerate(words) if any(c.isalpha() for c in w)]
+    out = list(words)
+    run: list[int] = []
+    for i in [*lettered, -1]:
+        if i >= 0 and shouting[i]:
+            run.append(i)
+            continue
+        if len(run) >= SHOUTED_RUN:
+            for j in run:
+                out[j] = words[j].lower()
+        run = []
+    return " ".join(out)
 
 
 def _acronyms(text: str) -> set[str]:

@@ -21,12 +21,13 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from bot.engine.index import Index, IndexedEntry
-from bot.engine.lexicon import Analysis, is_month_token
+from bot.engine.lexicon import Analysis, is_month_token, is_statement
 from bot.knowledge.model import Intent
 
 ANSWER_THRESHOLD = 0.5
@@ -64,6 +65,9 @@ ANY_COUNTED = frozenset({"peopl", "person"})
 """Counting "people" fits any entry that counts someone."""
 CHECKED_CLAIM_FACTOR = 0.85
 """The same, when the question checks a claim the answer will confirm or correct."""
+RIVAL_CREDIT = 0.85
+"""In a claim, a value of a contrast kind counts this much toward an entry naming another value of
+that kind: "Carabobo" is nearly as good a match as "Aragua" for the entry that corrects it."""
 SOURCE_QUESTION = 0.85
 """A "who says…" question is answered by any entry on that figure: answers always name their sources."""
 SOURCE_QUESTION_PINNED = 1.0
@@ -86,6 +90,15 @@ _COMPATIBLE: dict[tuple[Intent, Intent], float] = {
     (Intent.THING, Intent.DATE): 0.8,
     (Intent.THING, Intent.DURATION): 0.8,
 }
+
+
+def rival_values(terms: Iterable[str], entry: IndexedEntry, kinds: Mapping[str, str]) -> dict[str, set[str]]:
+    """Kind → the values a text names of a kind where the entry names only other values of it."""
+    named: dict[str, set[str]] = defaultdict(set)
+    for term in terms:
+        if (kind := kinds.get(term)) is not None:
+            named[kind].add(term)
+    return {k: v for k, v in named.items() if entry.values.get(k) and not v & entry.values[k]}
 
 
 def _upper_bound(coverage: float) -> float:
@@ -132,6 +145,9 @@ class _Asked:
     may be the claim, which the answer corrects."""
     fits: dict[Intent, float]
     """How well an entry or phrasing of each intent answers the question's intent."""
+    asserts: bool
+    """The question checks a claim or states one ("Biden announced the blockade"): a value it names
+    where the entry names another of the same kind is what the answer corrects."""
 
 
 class Matcher:
@@ -150,7 +166,9 @@ class Matcher:
         figures = q.numbers | q.years | q.days | months
         # in the question's order, not a set's: the same question scores the same in every process.
         terms = [t for t in dict.fromkeys(q.terms) if t in idx.weights or t not in figures]
-        weights = {t: idx.weights.get(t, idx.unknown_weight * UNKNOWN_WEIGHT) for t in terms}
+        weights = {
+            t: idx.weights.get(t) or idx.rival_weight(t) or idx.unknown_weight * UNKNOWN_WEIGHT for t in terms
+        }
         credit = COUNT_ANSWER_TERM_CREDIT if q.intent == Intent.COUNT else ANSWER_TERM_CREDIT
         for t in q.proper:
             weights[t] *= 1.5  # a name the base does not know is probably what the question is about
@@ -165,6 +183,10 @@ class Matcher:
             for i in idx.postings.get(term, ()):
                 entry = idx.entries[i]
                 coverage[i] += trust * w * (1.0 if term in entry.question_terms else credit)
+        claim = q.checking or q.intent == Intent.YESNO
+        asserts = claim or is_statement(q.normalized)
+        if asserts:
+            self._credit_rivals(q, weights, coverage)
         if not coverage:
             return []
         # Branch and bound: score entries by falling coverage and stop once even a perfect
@@ -176,9 +198,10 @@ class Matcher:
             total,
             " ".join(sorted(weights)),
             months,
-            frozenset(t for t in q.terms if t in idx.entity_terms or t in q.proper),
-            q.checking or q.intent == Intent.YESNO,
+            frozenset(t for t in q.terms if t in idx.entity_terms or t in q.proper or t in idx.name_values),
+            claim,
             {i: intent_factor(q.intent, i) for i in Intent},
+            asserts,
         )
         best: list[Scored] = []
         for i in ranked:
@@ -196,6 +219,28 @@ class Matcher:
             best.sort(key=lambda s: (s.score, self._answers_what_is_asserted(q, s.entry)), reverse=True)
             del best[limit:]
         return self._with_question_signals(asked, best)
+
+    def _credit_rivals(self, q: Analysis, weights: dict[str, float], coverage: dict[int, float]) -> None:
+        """In a claim, a value of a kind stands where the entry's own value of that kind stands:
+        "Tocorón is in Carabobo" is about the entry that says Aragua, which corrects it."""
+        idx = self.index
+        for term, w in weights.items():
+            kind = idx.lexicon.kind_of(term)
+            if kind is None:
+                continue
+            for i in idx.kind_postings.get(kind, ()):
+                entry = idx.entries[i]
+                if term not in entry.values[kind]:
+                    coverage[i] += RIVAL_CREDIT * w
+
+    def _rival_phrasings(self, entry: IndexedEntry, term: str) -> tuple[int, ...]:
+        """The phrasings naming the entry's own value of `term`'s kind, which a claim's rival value
+        stands for (none outside a claim, or when the entry names `term` itself)."""
+        kind = self.index.lexicon.kind_of(term)
+        own = entry.values.get(kind, frozenset()) if kind is not None else frozenset()
+        if not own or term in own:
+            return ()
+        return tuple(sorted({i for t in own for i in entry.term_phrasings.get(t, ())}))
 
     @staticmethod
     def _answers_what_is_asserted(q: Analysis, entry: IndexedEntry) -> bool:
@@ -237,8 +282,12 @@ class Matcher:
         # weight each phrasing shares with the question, through the entry's term → phrasings map
         shared: dict[int, float] = {}
         for term, w in asked.weights.items():
-            for i in entry.term_phrasings.get(term, ()):
-                shared[i] = shared.get(i, 0.0) + w
+            phrasings = entry.term_phrasings.get(term, ())
+            credit = 1.0
+            if not phrasings and asked.asserts:
+                phrasings, credit = self._rival_phrasings(entry, term), RIVAL_CREDIT
+            for i in phrasings:
+                shared[i] = shared.get(i, 0.0) + credit * w
         intent = max(asked.fits[i] for i in entry.intents)
         # the words of "why is the US striking…" match "what did the US strike" less well than the
         # words of a phrasing that asks what the question asks
@@ -250,7 +299,7 @@ class Matcher:
         best_dice, best_text = 0.0, entry.qa.question
         for i in sorted(shared):  # only the phrasings that share a word, in order (ties: the first)
             p = entry.phrasings[i]
-            dice = 2 * shared[i] / (total + p.weight)
+            dice = min(1.0, 2 * shared[i] / (total + p.weight))  # a rival value may outweigh the entry's
             if p.intent is not None and scale:
                 dice *= scale[p.intent]
             if dice > best_dice:
@@ -344,7 +393,15 @@ class Matcher:
                 # "78 or 87?": the entry that knows one of the figures is the one being checked
                 figure = CHECKED_CLAIM_FACTOR
         checks["figure"] = figure
-        missing = [t for t in asked.named if t not in entry.question_terms and t not in entry.answer_terms]
+        kinds = self.index.lexicon.kinds
+        # a value of a kind the entry names another value of is judged by the contrast check below
+        missing = [
+            t
+            for t in asked.named
+            if t not in entry.question_terms
+            and t not in entry.answer_terms
+            and kinds.get(t) not in entry.values
+        ]
         name = 1.0
         if missing:
             # "Was it Foro Penal that confirmed the 87?": in a claim, a known actor of the story in the
@@ -353,6 +410,10 @@ class Matcher:
             actors = all(t in self.index.entity_terms and t not in self.index.place_terms for t in missing)
             name = CHECKED_CLAIM_FACTOR if asked.claim and actors else MISMATCH_FACTOR
         checks["name"] = name
+        # "freed from El Helicoide" where the entry says Tocorón: in a claim, the value the answer
+        # corrects; in a question, another prison's story
+        rival = bool(rival_values(q.terms, entry, kinds))
+        check("contrast", rival, CHECKED_CLAIM_FACTOR if asked.asserts else MISMATCH_FACTOR)
         check("event_year", bool(q.when_years - entry.event_years))  # "released in 2024"
         # "how many fishermen…" is not "how many people died…"
         counted_wrong = bool(q.counted and entry.counted and not q.counted & (entry.counted | ANY_COUNTED))

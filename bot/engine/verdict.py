@@ -16,6 +16,8 @@ compare, there is no verdict, only the sourced answer. Confirming a false claim 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import replace
 
 from bot.engine.answer import Verdict, VerdictKind
 from bot.engine.compose import fact_statement, fact_use, fact_value
@@ -50,6 +52,10 @@ def judge(
     verdict = _judge_figures(q, figures, facts, base, lexicon, credited, language) if figures else None
     if verdict is not None and (verdict.kind != VerdictKind.SUPPORTED or entry.answers_figure):
         return verdict
+    asserted_values = _named_values(q.terms, lexicon)
+    held = _fact_values(facts, entry, base, lexicon) if asserted_values else {}
+    if (wrong := _contradicted_value(asserted_values, held, entry, lexicon, language)) is not None:
+        return wrong
     months = any(is_month_token(t) for t in q.terms)
     if q.days or months or (entry.answers_date and q.years):
         verdict = _judge_date(q, facts, language)
@@ -74,7 +80,106 @@ def judge(
             and any(named & _value_terms(v, lexicon) for v in values)
         ):
             return _disputed(fact, base, "", language)
+    if asserted_values and (agreed := _agreed_value(q, entry, asserted_values, held)) is not None:
+        fact, value = agreed
+        verdict = _attributed(fact, lexicon.value_names.get(value, value), credited, base, lexicon, language)
+        if verdict.kind == VerdictKind.SUPPORTED and not _states(fact, value, lexicon):
+            # only the answer names it ("released from the Tocorón prison"): show it as written there
+            verdict = replace(verdict, sourced=_as_written(value, entry.qa.answer, lexicon))
+        return verdict
     return None
+
+
+def _named_values(terms: Iterable[str], lexicon: Lexicon) -> dict[str, set[str]]:
+    """Contrast kind → the values of it a text names ("state" → {"carabobo"})."""
+    out: dict[str, set[str]] = {}
+    for term in terms:
+        if (kind := lexicon.kind_of(term)) is not None:
+            out.setdefault(kind, set()).add(term)
+    return out
+
+
+def _fact_values(
+    facts: list[Fact], entry: IndexedEntry, base: KnowledgeBase, lexicon: Lexicon
+) -> dict[str, list[tuple[Fact, str]]]:
+    """Contrast kind → (fact, value) for each value of it the facts state or are said by, those
+    whose own value names it first (they are what to show); then those only the entry's answer
+    names, credited to its first fact (the answer is written from its facts)."""
+    out: dict[str, list[tuple[Fact, str, int]]] = {}
+    for fact in facts:
+        names = [base.sources[a.source].name for a in fact.sources]
+        text = " ".join([fact.statement, fact.value or "", *names])
+        own = set(lexicon.analyse(fact.value or "", intent=False).terms)
+        for kind, values in _named_values(lexicon.analyse(text, intent=False).terms, lexicon).items():
+            out.setdefault(kind, []).extend((fact, v, 0 if v in own else 1) for v in sorted(values))
+    for kind, values in _named_values(lexicon.analyse(entry.qa.answer, intent=False).terms, lexicon).items():
+        known = {v for _, v, _ in out.get(kind, [])}
+        out.setdefault(kind, []).extend((facts[0], v, 2) for v in sorted(values - known))
+    return {k: [(f, v) for f, v, _ in sorted(found, key=lambda x: x[2])] for k, found in out.items()}
+
+
+def _contradicted_value(
+    named: dict[str, set[str]],
+    held: dict[str, list[tuple[Fact, str]]],
+    entry: IndexedEntry,
+    lexicon: Lexicon,
+    language: str,
+) -> Verdict | None:
+    """A claim naming only values of a kind the facts name none of: "freed from El Helicoide" where
+    the sources say Tocorón. A claim naming the facts' value too ("Trump said Maduro…") is not."""
+    for kind in sorted(named):
+        facts = held.get(kind)
+        if not facts or named[kind] & {v for _, v in facts}:
+            continue
+        asserted = " / ".join(lexicon.value_names.get(v, v) for v in sorted(named[kind]))
+        fact, value = facts[0]
+        if value in lexicon.analyse(fact.value or "", intent=False).terms:
+            sourced = fact_value(fact, language) or fact.value or ""  # "the state of Aragua"
+        elif value in lexicon.analyse(fact.statement, intent=False).terms:
+            sourced = fact_statement(fact, language)  # "…released on Thursday, 1 January 2026"
+        else:
+            sourced = _as_written(value, entry.qa.answer, lexicon)  # "Tocorón", as the answer has it
+        return Verdict(VerdictKind.CONTRADICTED, asserted, sourced, fact.id)
+    return None
+
+
+def _states(fact: Fact, value: str, lexicon: Lexicon) -> bool:
+    """Whether the fact's own value or statement names the contrast value."""
+    text = f"{fact.value or ''} {fact.statement}"
+    return value in lexicon.analyse(text, intent=False).terms
+
+
+def _as_written(value: str, text: str, lexicon: Lexicon) -> str:
+    """A contrast value as `text` writes it ("Tocorón"), else as the contrast data names it."""
+    for spelling in sorted(lexicon.value_spellings.get(value, ()), key=len, reverse=True):
+        m = re.search(rf"\b{re.escape(spelling)}\b", text, re.IGNORECASE)
+        if m:
+            return m.group(0)
+    return lexicon.value_names.get(value, value)
+
+
+def _agreed_value(
+    q: Analysis,
+    entry: IndexedEntry,
+    named: dict[str, set[str]],
+    held: dict[str, list[tuple[Fact, str]]],
+) -> tuple[Fact, str] | None:
+    """The fact and value a claim gets right, when it asserts nothing else: every value it names is
+    the facts' own, and every other word of it is the entry's, with no negation ("so the 87 got out
+    of Tocorón, yeah?"). "The US seized a tanker" names the right cargo and asserts a seizure the
+    sources never mention: nothing is confirmed."""
+    if q.unknown or q.common or _NEGATION.search(q.normalized):
+        return None
+    claim = {t for t in q.terms if not t.startswith(("date", "month"))}
+    if not claim <= entry.question_terms | entry.answer_terms | q.numbers:
+        return None
+    agreed: tuple[Fact, str] | None = None
+    for kind in sorted(named):
+        matches = [(f, v) for f, v in held.get(kind, []) if v in named[kind]]
+        if not matches:
+            return None  # a value of a kind the facts do not settle
+        agreed = agreed or matches[0]
+    return agreed
 
 
 def _event_fact(facts: list[Fact], entry: IndexedEntry) -> Fact | None:

@@ -26,6 +26,8 @@ class KnowledgeBase:
     questions: dict[str, QA] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     synonyms: list[list[str]] = field(default_factory=list)
+    contrasts: dict[str, list[list[str]]] = field(default_factory=dict)
+    """Contrast kinds of the base's vocabulary, each value as its spellings (see `Vocabulary`)."""
     locations: dict[str, Location] = field(default_factory=dict)
     """Keyed "kind:id", e.g. "fact:jan1-released"."""
     files: list[str] = field(default_factory=list)

@@ -44,7 +44,7 @@ SECTIONS: dict[str, tuple[type[BaseModel], str]] = {
     "questions": (QA, "question"),
     "events": (Event, "event"),
 }
-TOP_LEVEL = ["story", *SECTIONS, "synonyms"]
+TOP_LEVEL = ["story", *SECTIONS, "synonyms", "contrasts"]
 
 Path_ = tuple[str | int, ...]
 Report = Callable[[int | None, str | None, str], None]
@@ -247,6 +247,16 @@ def _collect(parsed: ParsedFile, base: KnowledgeBase, entries: _Entries) -> list
                 base.locations[key] = Location(parsed.path, parsed.line_of("synonyms", i))
                 entries.where[key] = (parsed, ("synonyms", i))
                 base.synonyms.append(group)
+    if "contrasts" in data:
+        kinds = _validate(
+            Vocabulary, {"contrasts": data["contrasts"]}, parsed, (), "contrasts", problem, entries
+        )
+        if isinstance(kinds, Vocabulary):
+            for kind, values in kinds.contrasts.items():
+                key = f"contrasts:{kind}"
+                base.locations[key] = Location(parsed.path, parsed.line_of("contrasts", kind))
+                entries.where[key] = (parsed, ("contrasts", kind))
+                base.contrasts.setdefault(kind, []).extend([v] if isinstance(v, str) else v for v in values)
     return problems
 
 

@@ -362,6 +362,12 @@ class Event(Entry):
         return self
 
 
+ContrastValue = (
+    Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    | list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]]
+)
+"""One value of a contrast kind: a word or phrase, or a list of its spellings."""
+
 SynonymGroup = Annotated[
     list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]], Field(min_length=2)
 ]
@@ -371,3 +377,9 @@ class Vocabulary(Entry):
     """Words people use for the same thing; the first of each group is the one the base uses."""
 
     synonyms: list[SynonymGroup] = Field(default_factory=list)
+    contrasts: dict[ShortText, Annotated[list[ContrastValue], Field(min_length=2)]] = Field(
+        default_factory=dict
+    )
+    """Kinds of thing whose values exclude each other (prisons, states, people): a claim naming one
+    value where the sources name another of the same kind is contradicted. A value is a word or a
+    list of its spellings; those the base's own texts never use are the ones readers might get wrong."""

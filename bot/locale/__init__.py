@@ -34,6 +34,8 @@ class Catalogue(BaseModel):
     messages: dict[str, str]
     kinds: dict[str, str]
     commands: dict[str, str] = Field(default_factory=dict)
+    answer_openers: list[str] = Field(default_factory=list)
+    """Words an answer to a yes/no question opens with ("Yes:", "No."): a verdict replaces them."""
     """Slash command names, descriptions and option texts: the English text → this language's."""
 
 

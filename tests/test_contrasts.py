@@ -1,0 +1,144 @@
+"""Contrast kinds: a claim naming another value of a kind the sources name (another prison, state,
+person, weekday, rank) is contradicted; the value they name is supported; a question about another
+value is declined. Also: shouted text, and claims the sources do not settle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine, VerdictKind
+from bot.engine.compose import decline
+from bot.engine.language import LanguageData, merged_contrasts
+from bot.knowledge import KnowledgeError, load_base
+from tests.helpers import write_base
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(load_base())
+
+
+@pytest.mark.parametrize(
+    ("claim", "asserted"),
+    [
+        ("the new year detainees walked out of ramo verde", "ramo verde"),  # another prison
+        ("Tocorón is a jail in Zulia", "zulia"),  # another state
+        ("Obama announced the blockade of sanctioned oil tankers", "obama"),  # another person
+        ("the prisoners got out on a Monday, on New Year's Day", "monday"),  # another weekday
+        ("the dock strike was the second US strike on Venezuelan territory", "second"),  # another rank
+    ],
+)
+def test_another_value_of_the_kind_is_contradicted(engine: Engine, claim: str, asserted: str) -> None:
+    answer = engine.answer(claim)
+    assert answer.answered, answer.text
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
+    assert answer.verdict.asserted == asserted
+
+
+def test_the_value_the_sources_name_is_supported_and_shown_as_written(engine: Engine) -> None:
+    answer = engine.answer("the 87 were let out of the Tocoron jail, correct?")
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.SUPPORTED, answer.text
+    assert "Tocorón" in answer.verdict.sourced
+
+
+def test_a_verdict_replaces_the_yes_or_no_of_the_answer(engine: Engine) -> None:
+    answer = engine.answer("the dock strike was the second US strike on Venezuelan territory")
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED
+    body = answer.text.split("\n", 1)[1]
+    assert not body.startswith(("Yes", "No")), body
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many political prisoners are held in Lara?",  # a state the base does not name
+        "what happened at El Helicoide on new year's day?",  # a prison the base does not name
+        "how many were freed on Saturday?",  # the sources say Thursday
+    ],
+)
+def test_a_question_about_another_value_is_declined(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered, answer.text
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Congress voted to stop the boat strikes in the Caribbean",
+        "the US navy captured an oil tanker sailing from Venezuela under the blockade",
+    ],
+)
+def test_a_claim_asserting_more_than_the_sources_is_declined_not_answered_beside(
+    engine: Engine, claim: str
+) -> None:
+    """A neighbouring fact under an unsettled claim reads like a confirmation."""
+    answer = engine.answer(claim)
+    assert not answer.answered and answer.verdict is None, answer.text
+
+
+@pytest.mark.parametrize(("language", "word"), [("en", "settle"), ("es", "confirmar ni desmentir")])
+def test_an_unsettled_claim_is_declined_as_such(language: str, word: str) -> None:
+    answer = decline("x", "the story", 0.9, (), language, unsettled=True)
+    assert not answer.answered and word in answer.text and answer.language == language
+
+
+def test_a_request_is_not_a_claim(engine: Engine) -> None:
+    assert engine.answer("explain the blockade of the oil tankers").answered
+
+
+def test_shouting_is_not_a_name(engine: Engine) -> None:
+    """Capitals on every word carry no meaning: "STILL LOCKED UP" names nobody."""
+    loud = engine.answer("HOW MANY PEOPLE ARE STILL LOCKED UP FOR POLITICAL REASONS")
+    quiet = engine.answer("how many people are still locked up for political reasons")
+    assert quiet.answered and loud.answered and loud.entry_id == quiet.entry_id
+
+
+def test_a_base_about_another_subject_brings_its_own_kinds(tmp_path: Path) -> None:
+    """Nothing about prisons is built in: a base's vocabulary declares its own kinds."""
+    root = write_base(
+        tmp_path / "kb",
+        facts_yaml="""\
+facts:
+  - id: where
+    topic: main
+    statement: The things happened in the Riverside stadium.
+    value: the Riverside stadium
+    date: 2025-12-31
+    sources:
+      - source: agency
+""",
+        questions_yaml="""\
+questions:
+  - id: where
+    question: Where did the things happen?
+    alternates: [In which stadium did the things happen?]
+    answer: "In {where}."
+""",
+        vocabulary_yaml="""\
+contrasts:
+  venue: [riverside, [hilltop, hill top], lakeside]
+""",
+    )
+    engine = Engine(load_base(root))
+    answer = engine.answer("the things happened in the Hilltop stadium")
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
+    assert answer.verdict.asserted == "hilltop" and "Riverside" in answer.verdict.sourced
+    assert not engine.answer("Where did the things happen in the Lakeside stadium?").answered
+
+
+def test_a_contrast_with_one_value_is_reported_with_its_line(tmp_path: Path) -> None:
+    root = write_base(tmp_path / "kb", vocabulary_yaml="contrasts:\n  venue: [riverside]\n")
+    with pytest.raises(KnowledgeError) as info:
+        load_base(root)
+    found = [p for p in info.value.problems if "venue" in p.message]
+    assert found and found[0].line == 2 and found[0].file.endswith("vocabulary.yaml"), info.value.report()
+
+
+def test_language_contrasts_merge_spellings_across_languages() -> None:
+    kinds = merged_contrasts()
+    thursday = next(v for v in kinds["weekday"] if v[0] == "thursday")
+    assert "jueves" in thursday and all("jueves" not in v for v in kinds["weekday"] if v is not thursday)
+    with pytest.raises(ValueError, match="two values"):
+        LanguageData.model_validate({"language": "xx", "function_words": [], "contrasts": {"k": ["a"]}})
