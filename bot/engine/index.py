@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.engine.language import merged_contrasts
+from bot.engine.language import detect_language, merged_contrasts
 from bot.engine.lexicon import MONTH_TOKEN, MONTHS, YEAR, Analysis, Lexicon, is_month_token
 from bot.engine.places import PLACES
 from bot.knowledge.base import KnowledgeBase
@@ -232,7 +232,10 @@ class Index:
         intents = {intent}
         if qa.intent is None:  # an alternate that asks "why" says the entry answers "why" questions too
             intents |= {i for i in asked[1:] if i not in (None, Intent.YESNO, Intent.THING)}
-        share = {t: sum(t in p.terms for p in phrasings) / len(phrasings) for t in sorted(qterms)}
+        # what nearly every phrasing says, among those in the entry's own language: a Spanish
+        # phrasing's words ("cuántos") are not what an English one leaves out
+        own = [p for p in phrasings if detect_language(p.text) != "es"] or phrasings
+        share = {t: sum(t in p.terms for p in own) / len(own) for t in sorted(qterms)}
         # the month its own facts happened in is as much the entry's as its words: "freed in January"
         qterms |= months
         key_terms = {t: f for t, f in share.items() if f >= KEY_SHARE}

@@ -9,6 +9,7 @@ as a topic the base lacks.
 
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -48,6 +49,9 @@ class LanguageData(BaseModel):
     ordinals: dict[str, int] = Field(default_factory=dict)
     question_words: list[str] = Field(default_factory=list)
     requests: list[str] = Field(default_factory=list)
+    sound_alike: list[tuple[str, str]] = Field(default_factory=list)
+    """How chat spells a sound another way, as (regular expression, replacement) folds: a word
+    typed "kuantos" or "ubo" folds to the same key as "cuantos" and "hubo" (`sound_key`)."""
     """Words that open a request ("explain", "dime"): a sentence opening so asks, it claims nothing."""
     places: list[str] = Field(default_factory=list)
     contrasts: dict[str, list[ContrastValue]] = Field(default_factory=dict)
@@ -83,6 +87,16 @@ class LanguageData(BaseModel):
             if len(values) < 2:
                 raise ValueError(f"contrast {kind!r} needs at least two values to contrast")
         return kinds
+
+    @field_validator("sound_alike")
+    @classmethod
+    def _patterns_compile(cls, folds: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        for pattern, _ in folds:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"sound_alike: {pattern!r} is not a regular expression: {exc}") from None
+        return folds
 
     @field_validator("months")
     @classmethod
@@ -158,6 +172,18 @@ def zipf(word: str) -> float:
     from wordfreq import zipf_frequency  # imported here: its tables load on first use only
 
     return max(zipf_frequency(word, code, wordlist="best") for code in LANGUAGES)
+
+
+@cache
+def _folds() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(p), r) for data in all_languages() for p, r in data.sound_alike)
+
+
+def sound_key(word: str) -> str:
+    """The word with every language's sound-alike folds applied: "kedan" and "quedan" share one."""
+    for pattern, replacement in _folds():
+        word = pattern.sub(replacement, word)
+    return word
 
 
 def is_common(word: str) -> bool:

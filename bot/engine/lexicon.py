@@ -16,7 +16,7 @@ from typing import TypedDict, cast
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from bot.engine.language import is_common, merged_map, merged_words
+from bot.engine.language import is_common, merged_map, merged_words, sound_key
 from bot.engine.places import PLACES
 from bot.knowledge.model import Intent
 from bot.text import normalize, stem
@@ -348,6 +348,8 @@ class Lexicon:
         """Every surface word the base knows (before stemming), for typo repair."""
         self._choices: dict[tuple[int, int, str], list[str]] = {}
         self._repairs: dict[str, str | None] = {}
+        self._sounds: dict[str, str] = {}
+        """Sound-alike key → the one known word with that key (`sound_key`)."""
         self.known_stems: set[str] = set()
         """Stems of every known word: "hitting" is not a typo when "hit" is known."""
         self.kinds: dict[str, str] = {}
@@ -411,16 +413,29 @@ class Lexicon:
                 self._choices[(n, 0, w[0])].append(w)
                 self._choices[(n, 1, w[1])].append(w)
         self.known_stems = {stem(w) for w in self.vocabulary if w}
+        # a key two known words share ("baya": vaya, valla) repairs to neither
+        keys: dict[str, set[str]] = defaultdict(set)
+        for w in self.vocabulary:
+            if len(w) >= 3 and not w[0].isdigit() and not _is_date_token(w):
+                keys[sound_key(w)].add(w)
+        self._sounds = {k: next(iter(ws)) for k, ws in keys.items() if len(ws) == 1}
         self._repairs.clear()
 
     def repair(self, word: str) -> str | None:
         """The known word a misspelling most likely meant ("releasd" → "released"), or None."""
         if word in self._repairs:
             return self._repairs[word]
-        fixed = self._find_repair(word)
+        fixed = self._sound_alike(word) or self._find_repair(word)
         if len(self._repairs) < 100_000:  # bounded: hostile input cannot grow it forever
             self._repairs[word] = fixed
         return fixed
+
+    def _sound_alike(self, word: str) -> str | None:
+        """The one known word that sounds the same as chat spells it ("kedan" → "quedan", "ubo" →
+        "hubo"); never for an everyday word of its own ("old" is not "hold")."""
+        if len(word) < 3 or word[0].isdigit() or is_common(word):
+            return None
+        return self._sounds.get(sound_key(word))
 
     def _find_repair(self, word: str) -> str | None:
         if len(word) < 4 or word[0].isdigit() or not self._choices or len(word) > 30 or _is_date_token(word):
