@@ -159,10 +159,14 @@ def decline(
     language: str = "en",
     *,
     unsettled: bool = False,
+    said_by: str | None = None,
 ) -> Answer:
     """An honest 'I don't know', saying what the bot can answer; `unsettled`: a claim the sources
-    say nothing about."""
-    body = text(language, "decline_unsettled" if unsettled else "decline", scope=scope)
+    do not settle, `said_by` the only one they report saying it."""
+    if said_by:
+        body = text(language, "decline_only_said_by", who=said_by, scope=scope)
+    else:
+        body = text(language, "decline_unsettled" if unsettled else "decline", scope=scope)
     full = body + " " + text(language, "timeline_hint")
     if suggestions:
         offered = text(language, "did_you_mean", suggestions=" · ".join(s.question for s in suggestions))

@@ -18,8 +18,9 @@ from bot.engine.language import detect_language
 from bot.engine.lexicon import Analysis, is_request, is_statement
 from bot.engine.matcher import CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
 from bot.engine.parts import split_parts
-from bot.engine.verdict import judge
+from bot.engine.verdict import judge, only_said_by
 from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.model import Intent
 from bot.knowledge.translations import declared_languages
 from bot.text import MAX_QUESTION_CHARS, fold
 
@@ -122,11 +123,15 @@ class Engine:
             claim=claim,
         )
         verdict = judge(analysis, best.entry, self.base, self.index, answer.language)
-        if verdict is None and claim and self._asserts_more(analysis, best):
+        said_by = only_said_by(analysis, best.entry, self.base, self.index) if verdict is None else None
+        checked = claim or analysis.intent == Intent.YESNO  # "did the US navy seize a tanker?" too
+        if verdict is None and checked and (said_by or self._asserts_more(analysis, best)):
             # "Congress authorized the strikes": the sources say nothing of what the claim asserts, and
             # the strikes' figures next to it would read like a confirmation
             suggestions = self._suggestions(ranked, skip=None, language=language)
-            unsettled = decline(question, self._scopes[language], p, suggestions, language, unsettled=True)
+            unsettled = decline(
+                question, self._scopes[language], p, suggestions, language, unsettled=True, said_by=said_by
+            )
             return replace(unsettled, claim=claim)
         return with_verdict(answer, verdict)
 

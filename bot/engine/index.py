@@ -80,6 +80,9 @@ class IndexedEntry:
     """Its answer is a figure a source gave (it asks "how many" and cites an amount)."""
     answers_date: bool = False
     """Its answer is a date (it asks "when" or "since when" and cites a dated fact)."""
+    figure_values: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Contrast kind → the values the statements of its counted facts name: what the figure is a
+    total over ("the Caribbean and the Pacific")."""
     values: dict[str, frozenset[str]] = field(default_factory=dict)
     """Contrast kind → the values of that kind its phrasings, answer and cited facts name
     ("state" → {"aragua"}): a claim naming another value of the kind is the one it corrects."""
@@ -221,6 +224,13 @@ class Index:
                         full_dates.add((str(d.year), f"date{d.month:02d}{d.day:02d}"))
             if fact.amount is not None:
                 numbers.add(f"{fact.amount:g}")
+        figure_values: dict[str, set[str]] = defaultdict(set)
+        for fid in qa.cited_facts():
+            fact = base.facts[fid]
+            if fact.amount is not None:
+                for term in self._analyse_cached(fact.statement).terms:
+                    if (kind := self.lexicon.kind_of(term)) is not None:
+                        figure_values[kind].add(term)
         aterms: set[str] = set()
         for text in answer_texts:
             a = self._analyse_cached(text)
@@ -264,6 +274,7 @@ class Index:
             ),
             answers_figure=intent == Intent.COUNT and bool(numbers),
             answers_date=intent in (Intent.DATE, Intent.DURATION) and bool(years),
+            figure_values={k: frozenset(v) for k, v in sorted(figure_values.items())},
         )
 
     def _analyse_cached(self, text: str) -> Analysis:

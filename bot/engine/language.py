@@ -49,6 +49,12 @@ class LanguageData(BaseModel):
     ordinals: dict[str, int] = Field(default_factory=dict)
     question_words: list[str] = Field(default_factory=list)
     requests: list[str] = Field(default_factory=list)
+    exclusives: list[str] = Field(default_factory=list)
+    """Words that narrow a claim or a question to what it names ("only", "alone", "solo"): "only in
+    the Caribbean" where the sources say the Caribbean and the Pacific is contradicted."""
+    claim_markers: list[str] = Field(default_factory=list)
+    """Phrases that put a claim up for checking ("is it true that", "me dijeron que"): the sentence
+    around them asserts something. May hold spaces."""
     sound_alike: list[tuple[str, str]] = Field(default_factory=list)
     """How chat spells a sound another way, as (regular expression, replacement) folds: a word
     typed "kuantos" or "ubo" folds to the same key as "cuantos" and "hubo" (`sound_key`)."""
@@ -67,6 +73,7 @@ class LanguageData(BaseModel):
         "negations",
         "question_words",
         "requests",
+        "exclusives",
         "places",
     )
     @classmethod

@@ -133,6 +133,9 @@ _CHECKING = re.compile(
 
 
 # "…, hasn't he?", "…, didn't it?": a statement put up for confirmation
+_MARKERS = sorted((re.escape(normalize(m)) for m in merged_words("claim_markers")), key=len, reverse=True)
+_CLAIM_MARKER = re.compile(rf"\b(?:{'|'.join(_MARKERS)})\b")
+"""A phrase that puts a claim up for checking ("is it true that", "me dijeron"), from the language data."""
 _TAG_QUESTION = re.compile(
     r"\b(?:is|was|were|are|did|does|do|has|have|had|can|will|would)n?t? "
     r"(?:he|she|it|they|we|you|there|that|i)\s*$|\b(?:ya|yeah|yea|yep|iirc|no cap|eh|innit|ok)\s*$"
@@ -357,7 +360,7 @@ class Lexicon:
         self.value_names: dict[str, str] = {}
         """Contrast value term → how it is written for a reader ("el helicoide")."""
         self.value_spellings: dict[str, list[str]] = {}
-        """Contrast value term → every spelling of it."""
+        """Term → every spelling the synonyms and contrasts give it ("caribbean", "caribe")."""
 
     @classmethod
     def build(
@@ -378,10 +381,11 @@ class Lexicon:
                 lex._add_group([s for s in spellings if tuple(_stems(s)) not in lex.phrases], canonical)
                 lex.kinds.setdefault(canonical, kind)
                 lex.value_names.setdefault(canonical, spellings[0])
-                lex.value_spellings.setdefault(canonical, []).extend(spellings)
         return lex
 
     def _add_group(self, spellings: Iterable[str], canonical: str) -> None:
+        spellings = list(spellings)
+        self.value_spellings.setdefault(canonical, []).extend(spellings)
         for term in spellings:
             key = tuple(_stems(term))
             if key:
@@ -592,7 +596,9 @@ class Lexicon:
         return {
             "future": bool(_FUTURE.search(norm)),
             "opinion": bool(_OPINION.search(norm) or _ARITHMETIC.search(norm)),
-            "checking": bool(_CHECKING.search(norm) or _TAG_QUESTION.search(norm))
+            "checking": bool(
+                _CHECKING.search(norm) or _TAG_QUESTION.search(norm) or _CLAIM_MARKER.search(norm)
+            )
             or either_or_figures(norm)
             or _asserts_a_figure(norm),
             "speakers": self._speakers(norm),

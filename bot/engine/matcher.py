@@ -92,12 +92,20 @@ _COMPATIBLE: dict[tuple[Intent, Intent], float] = {
 }
 
 
-def rival_values(terms: Iterable[str], entry: IndexedEntry, kinds: Mapping[str, str]) -> dict[str, set[str]]:
-    """Kind → the values a text names of a kind where the entry names only other values of it."""
+def named_values(terms: Iterable[str], kinds: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    """Contrast kind → the values of it among `terms`."""
     named: dict[str, set[str]] = defaultdict(set)
     for term in terms:
         if (kind := kinds.get(term)) is not None:
             named[kind].add(term)
+    return {k: frozenset(v) for k, v in named.items()}
+
+
+def rival_values(
+    terms: Iterable[str], entry: IndexedEntry, kinds: Mapping[str, str]
+) -> dict[str, frozenset[str]]:
+    """Kind → the values a text names of a kind where the entry names only other values of it."""
+    named = named_values(terms, kinds)
     return {k: v for k, v in named.items() if entry.values.get(k) and not v & entry.values[k]}
 
 
@@ -414,6 +422,12 @@ class Matcher:
         # corrects; in a question, another prison's story
         rival = bool(rival_values(q.terms, entry, kinds))
         check("contrast", rival, CHECKED_CLAIM_FACTOR if asked.asserts else MISMATCH_FACTOR)
+        # "how many died in the Pacific alone?": the figure is a total over the Caribbean and the
+        # Pacific, and says nothing of one of them
+        narrower = q.intent == Intent.COUNT and any(
+            v < entry.figure_values.get(kind, frozenset()) for kind, v in named_values(q.terms, kinds).items()
+        )
+        check("narrower", narrower, MISMATCH_FACTOR)
         check("event_year", bool(q.when_years - entry.event_years))  # "released in 2024"
         # "how many fishermen…" is not "how many people died…"
         counted_wrong = bool(q.counted and entry.counted and not q.counted & (entry.counted | ANY_COUNTED))

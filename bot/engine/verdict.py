@@ -27,6 +27,7 @@ from bot.engine.lexicon import Analysis, Lexicon, is_month_token, is_statement
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Fact, Intent
 from bot.locale import catalogue
+from bot.text import normalize
 
 RESTATED_SHARE = 0.5
 """A claim restates a fact when it has at least this share of the fact's value's words."""
@@ -54,8 +55,12 @@ def judge(
         return verdict
     asserted_values = _named_values(q.terms, lexicon)
     held = _fact_values(facts, entry, base, lexicon) if asserted_values else {}
-    if (wrong := _contradicted_value(asserted_values, held, entry, lexicon, language)) is not None:
+    if (
+        wrong := _contradicted_value(q.normalized, asserted_values, held, entry, lexicon, language)
+    ) is not None:
         return wrong
+    if (narrowed := _narrowed(q, asserted_values, held, lexicon, language)) is not None:
+        return narrowed
     months = any(is_month_token(t) for t in q.terms)
     if q.days or months or (entry.answers_date and q.years):
         verdict = _judge_date(q, facts, language)
@@ -82,11 +87,30 @@ def judge(
             return _disputed(fact, base, "", language)
     if asserted_values and (agreed := _agreed_value(q, entry, asserted_values, held)) is not None:
         fact, value = agreed
-        verdict = _attributed(fact, lexicon.value_names.get(value, value), credited, base, lexicon, language)
-        if verdict.kind == VerdictKind.SUPPORTED and not _states(fact, value, lexicon):
+        verdict = _attributed(
+            fact, _as_asserted(value, q.normalized, lexicon), credited, base, lexicon, language
+        )
+        if (
+            verdict is not None
+            and verdict.kind == VerdictKind.SUPPORTED
+            and not _states(fact, value, lexicon)
+        ):
             # only the answer names it ("released from the Tocorón prison"): show it as written there
             verdict = replace(verdict, sourced=_as_written(value, entry.qa.answer, lexicon))
         return verdict
+    return None
+
+
+def only_said_by(q: Analysis, entry: IndexedEntry, base: KnowledgeBase, index: Index) -> str | None:
+    """Who alone says what a claim asserts as so, when the entry's facts are only that source's word
+    (`alleged`) and the claim does not credit it; else None. "Oil money funds narco-terrorism":
+    the sources report that Trump says so, which neither confirms nor refutes it."""
+    lexicon = index.lexicon
+    credited = _credited(q, lexicon)
+    for fid in entry.qa.cited_facts():
+        fact = base.facts[fid]
+        if fact.alleged and not credited & _claimant_terms(fact, base, lexicon):
+            return ", ".join(base.sources[a.source].name for a in fact.sources)
     return None
 
 
@@ -119,6 +143,7 @@ def _fact_values(
 
 
 def _contradicted_value(
+    q_text: str,
     named: dict[str, set[str]],
     held: dict[str, list[tuple[Fact, str]]],
     entry: IndexedEntry,
@@ -131,7 +156,7 @@ def _contradicted_value(
         facts = held.get(kind)
         if not facts or named[kind] & {v for _, v in facts}:
             continue
-        asserted = " / ".join(lexicon.value_names.get(v, v) for v in sorted(named[kind]))
+        asserted = " / ".join(_as_asserted(v, q_text, lexicon) for v in sorted(named[kind]))
         fact, value = facts[0]
         if value in lexicon.analyse(fact.value or "", intent=False).terms:
             sourced = fact_value(fact, language) or fact.value or ""  # "the state of Aragua"
@@ -147,6 +172,40 @@ def _states(fact: Fact, value: str, lexicon: Lexicon) -> bool:
     """Whether the fact's own value or statement names the contrast value."""
     text = f"{fact.value or ''} {fact.statement}"
     return value in lexicon.analyse(text, intent=False).terms
+
+
+def _narrowed(
+    q: Analysis,
+    named: dict[str, set[str]],
+    held: dict[str, list[tuple[Fact, str]]],
+    lexicon: Lexicon,
+    language: str,
+) -> Verdict | None:
+    """ "Only in the Caribbean" where one fact names the Caribbean and the Pacific: a claim that
+    narrows to part of what the sources name is contradicted by the whole."""
+    if not _EXCLUSIVE.search(q.normalized):
+        return None
+    for kind in sorted(named):
+        by_fact: dict[str, set[str]] = {}
+        for fact, value in held.get(kind, []):
+            by_fact.setdefault(fact.id, set()).add(value)
+        for fid, values in by_fact.items():
+            if named[kind] < values:
+                fact = next(f for f, _ in held[kind] if f.id == fid)
+                asserted = " / ".join(_as_asserted(v, q.normalized, lexicon) for v in sorted(named[kind]))
+                return Verdict(VerdictKind.CONTRADICTED, asserted, fact_statement(fact, language), fact.id)
+    return None
+
+
+_EXCLUSIVE = re.compile(rf"\b(?:{'|'.join(sorted(merged_words('exclusives')))})\b")
+
+
+def _as_asserted(value: str, normalized: str, lexicon: Lexicon) -> str:
+    """A contrast value as the claim spells it ("caribe", "viernes"), else as the data names it."""
+    for spelling in sorted(lexicon.value_spellings.get(value, ()), key=len, reverse=True):
+        if re.search(rf"\b{re.escape(normalize(spelling))}\b", normalized):
+            return spelling
+    return lexicon.value_names.get(value, value)
 
 
 def _as_written(value: str, text: str, lexicon: Lexicon) -> str:
@@ -215,14 +274,17 @@ def _judge_figures(
 
 def _attributed(
     fact: Fact, asserted: str, credited: set[str], base: KnowledgeBase, lexicon: Lexicon, language: str
-) -> Verdict:
+) -> Verdict | None:
     """The verdict on a claim that states what `fact` says.
 
     Where the sources disagree: "Foro Penal could confirm only 61" credits the figure to the one
     who gave it, which is so; "Foro Penal confirmed all 99" credits it to someone who gave another,
-    which is not. Crediting nobody, the claim is disputed.
+    which is not. Crediting nobody, the claim is disputed. A fact the sources report only as its
+    source's word (`alleged`) settles nothing for a claim that does not credit that source.
     """
     rivals = [base.facts[o] for o in fact.conflicts_with]
+    if fact.alleged and not credited & _claimant_terms(fact, base, lexicon):
+        return None  # "oil money funds narco-terrorism": the sources only say that Trump says so
     if not rivals or credited & _claimant_terms(fact, base, lexicon):
         return _verdict(VerdictKind.SUPPORTED, asserted, fact, base, language)
     for rival in rivals:

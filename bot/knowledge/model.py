@@ -238,6 +238,9 @@ class Fact(Entry):
     sources: list[Attribution] = Field(min_length=1)
     conflicts_with: list[Id] = Field(default_factory=list)
     """Facts that give a different figure for the same thing (announced 99 vs confirmed 61)."""
+    alleged: bool = False
+    """The sources report this as what its source says, not as what is so ("Trump says Caracas
+    funds narco-terrorism"): a claim stating it is supported only when it credits that source."""
     note: Text | None = None
     """Caveats for readers and editors: discrepancies inside the source, what it does not say."""
     translations: dict[LanguageCode, FactText] = Field(default_factory=dict)
