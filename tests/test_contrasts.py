@@ -10,7 +10,8 @@ import pytest
 
 from bot.engine import Engine, VerdictKind
 from bot.engine.compose import decline
-from bot.engine.language import LanguageData, merged_contrasts
+from bot.engine.language import LanguageData, detect_language, merged_contrasts
+from bot.engine.lexicon import figures_in_words
 from bot.knowledge import KnowledgeError, load_base
 from tests.helpers import write_base
 
@@ -142,3 +143,68 @@ def test_language_contrasts_merge_spellings_across_languages() -> None:
     assert "jueves" in thursday and all("jueves" not in v for v in kinds["weekday"] if v is not thursday)
     with pytest.raises(ValueError, match="two values"):
         LanguageData.model_validate({"language": "xx", "function_words": [], "contrasts": {"k": ["a"]}})
+
+
+@pytest.mark.parametrize(
+    ("text", "figures"),
+    [
+        ("how many in total across the two releases", "how many in total across the 2 releases"),
+        ("eighty seven people", "87 people"),
+        ("ochenta y siete presos", "87 presos"),
+        ("seven hundred still held", "700 still held"),
+    ],
+)
+def test_figures_in_words(text: str, figures: str) -> None:
+    assert figures_in_words(text) == figures
+
+
+def test_a_figure_written_in_words_is_checked_like_digits(engine: Engine) -> None:
+    answer = engine.answer("so ninety got out on new year's day, right?")
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
+    assert answer.verdict.asserted == "90"
+
+
+def test_a_count_restricted_to_part_of_a_total_is_declined(engine: Engine) -> None:
+    """The boat-strike toll covers the Caribbean and the Pacific: it says nothing of one of them."""
+    assert engine.answer("How many people died in the US boat strikes?").answered
+    assert not engine.answer("how many were killed by the US strikes in the Pacific only?").answered
+
+
+def test_only_part_of_what_the_sources_name_is_contradicted(engine: Engine) -> None:
+    answer = engine.answer("US forces attacked boats only in the Pacific")
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
+    assert "Caribbean" in answer.verdict.sourced
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Is it true that Caracas funds narco-terrorism with oil money?",
+        "Venezuela uses its oil money to pay for narco-terrorism",
+    ],
+)
+def test_an_allegation_is_not_confirmed_unless_credited(engine: Engine, claim: str) -> None:
+    """The sources report that Trump says so: that neither confirms nor refutes it."""
+    answer = engine.answer(claim)
+    assert answer.verdict is None or answer.verdict.kind != VerdictKind.SUPPORTED, answer.text
+    credited = engine.answer("Trump says Caracas funds narco-terrorism with oil money")
+    assert credited.verdict is not None and credited.verdict.kind == VerdictKind.SUPPORTED, credited.text
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("What date el gobierno announced los 99 releases?", "es"),
+        ("Is Tocorón in Aragua?", "en"),
+        ("who is Edmundo González Urrutia?", None),
+    ],
+)
+def test_code_switching_is_answered_in_spanish_names_are_no_language(
+    question: str, language: str | None
+) -> None:
+    assert detect_language(question) == language
+
+
+def test_spanish_chat_spellings_are_repaired_by_sound(engine: Engine) -> None:
+    answer = engine.answer("kuantos presos politicos kedan en venezuela")
+    assert answer.answered and answer.language == "es" and "700" in answer.text, answer.text

@@ -16,6 +16,8 @@ from bot.knowledge.model import QA, Intent
 from bot.text import normalize
 
 _NUM = re.compile(r"\b\d+(?:\.\d+)?\b")
+MIN_LANGUAGE_PHRASINGS = 4
+"""An entry's phrasings in a language say what its key terms are in that language from this many."""
 KEY_SHARE = 0.5
 """A term in at least this share of an entry's phrasings is one of its key terms."""
 COMMON_TERM_SHARE = 0.75
@@ -83,6 +85,9 @@ class IndexedEntry:
     figure_values: dict[str, frozenset[str]] = field(default_factory=dict)
     """Contrast kind → the values the statements of its counted facts name: what the figure is a
     total over ("the Caribbean and the Pacific")."""
+    spanish_key_terms: dict[str, float] | None = None
+    """The same among its Spanish phrasings, when it has enough of them to say: what a Spanish
+    question must not leave out."""
     values: dict[str, frozenset[str]] = field(default_factory=dict)
     """Contrast kind → the values of that kind its phrasings, answer and cited facts name
     ("state" → {"aragua"}): a claim naming another value of the kind is the one it corrects."""
@@ -118,6 +123,9 @@ class Index:
                 object.__setattr__(
                     entry, "key_terms", {t: f for t, f in entry.key_terms.items() if t not in common}
                 )
+            if entry.spanish_key_terms and common & entry.spanish_key_terms.keys():
+                kept = {t: f for t, f in entry.spanish_key_terms.items() if t not in common}
+                object.__setattr__(entry, "spanish_key_terms", kept)
             for phrasing in entry.phrasings:
                 # fsum: exact, so the same whatever order the set yields its terms in
                 object.__setattr__(phrasing, "weight", math.fsum(self.weight(t) for t in phrasing.terms))
@@ -145,6 +153,9 @@ class Index:
         self.known_terms = frozenset(self.postings) | frozenset(kinds)
         self.place_terms = frozenset(self.lexicon.term(name) for name in PLACES)
         self.entity_terms = self._entities(base) | self.place_terms
+        self.source_terms = frozenset(t for e in self.entries for t in e.claimants)
+        """Terms of the names of the base's sources ("official", "data", "foro_penal"): a question
+        that says whose word it asks for ("según datos oficiales") names one of them."""
         """Names of people, places and organisations: a question naming one the entry lacks is not for it."""
 
     def _entities(self, base: KnowledgeBase) -> frozenset[str]:
@@ -244,11 +255,20 @@ class Index:
             intents |= {i for i in asked[1:] if i not in (None, Intent.YESNO, Intent.THING)}
         # what nearly every phrasing says, among those in the entry's own language: a Spanish
         # phrasing's words ("cuántos") are not what an English one leaves out
-        own = [p for p in phrasings if detect_language(p.text) != "es"] or phrasings
+        spanish = [p for p in phrasings if detect_language(p.text) == "es"]
+        own = [p for p in phrasings if p not in spanish] or phrasings
         share = {t: sum(t in p.terms for p in own) / len(own) for t in sorted(qterms)}
+        spanish_share = (
+            {t: sum(t in p.terms for p in spanish) / len(spanish) for t in sorted(qterms)}
+            if len(spanish) >= MIN_LANGUAGE_PHRASINGS
+            else None
+        )
         # the month its own facts happened in is as much the entry's as its words: "freed in January"
         qterms |= months
         key_terms = {t: f for t, f in share.items() if f >= KEY_SHARE}
+        spanish_key_terms = (
+            {t: f for t, f in spanish_share.items() if f >= KEY_SHARE} if spanish_share is not None else None
+        )
         return IndexedEntry(
             qa,
             intent,
@@ -275,6 +295,7 @@ class Index:
             answers_figure=intent == Intent.COUNT and bool(numbers),
             answers_date=intent in (Intent.DATE, Intent.DURATION) and bool(years),
             figure_values={k: frozenset(v) for k, v in sorted(figure_values.items())},
+            spanish_key_terms=spanish_key_terms,
         )
 
     def _analyse_cached(self, text: str) -> Analysis:

@@ -47,6 +47,9 @@ class LanguageData(BaseModel):
     """Tags that open a post ("BREAKING:", "JUST IN:"): not part of the claim. May hold spaces."""
     months: dict[str, int] = Field(default_factory=dict)
     ordinals: dict[str, int] = Field(default_factory=dict)
+    cardinals: dict[str, int] = Field(default_factory=dict)
+    """Numbers in words ("two", "ochenta"): a question's figures, whether typed in digits or not.
+    "one" and "uno" are not here: they are pronouns and articles more often than figures."""
     question_words: list[str] = Field(default_factory=list)
     requests: list[str] = Field(default_factory=list)
     exclusives: list[str] = Field(default_factory=list)
@@ -227,6 +230,14 @@ def vocabulary_conflicts(synonym_groups: list[list[str]]) -> list[str]:
 SPANISH_MARKS = frozenset("¿¡ñ")
 LANGUAGE_MARGIN = 1.5
 """How much more one language must explain a question's words before it is taken as that language."""
+CODE_SWITCH_WORDS = 2
+"""A question with this many Spanish function words that English lacks ("el", "los", "que") is
+Spanish with English words borrowed, however many English words it has."""
+
+
+@cache
+def _spanish_only_function_words() -> frozenset[str]:
+    return frozenset(language("es").function_words) - frozenset(language("en").function_words)
 
 
 @lru_cache(maxsize=100_000)
@@ -245,12 +256,20 @@ def detect_language(text: str) -> str | None:
     """
     from bot.text import normalize  # folding is shared with matching
 
-    lean = 2.0 * sum(ch in SPANISH_MARKS for ch in text.casefold())
-    lean += 1.0 * sum(ch in "áéíóú" for ch in text.casefold())
-    for word in normalize(text).split()[:60]:
+    marks = 2.0 * sum(ch in SPANISH_MARKS for ch in text.casefold())
+    # an accent on a word in lower case: a name ("Tocorón", "González") says nothing of the asker
+    marks += 1.0 * sum(ch in "áéíóú" for w in text.split() if w[:1].islower() for ch in w.casefold())
+    lean = marks
+    words = normalize(text).split()[:60]
+    for word in words:
         if len(word) > 1 and not word[0].isdigit():
             lean += max(-1.5, min(1.5, _lean(word)))
     if lean >= LANGUAGE_MARGIN:
+        return "es"
+    # "What date el gobierno announced los 99 releases?": a Spanish speaker borrowing English words
+    # (code-switching rarely goes the other way) reads the answer best in Spanish
+    grammar = sum(w in _spanish_only_function_words() for w in words)
+    if grammar >= CODE_SWITCH_WORDS or (grammar and marks):
         return "es"
     if lean <= -LANGUAGE_MARGIN:
         return "en"

@@ -16,7 +16,7 @@ from typing import TypedDict, cast
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from bot.engine.language import is_common, merged_map, merged_words, sound_key
+from bot.engine.language import detect_language, is_common, merged_map, merged_words, sound_key
 from bot.engine.places import PLACES
 from bot.knowledge.model import Intent
 from bot.text import normalize, stem
@@ -241,6 +241,29 @@ def detect_intent(normalized: str) -> Intent | None:
     return None
 
 
+CARDINALS = cast(dict[str, int], merged_map("cardinals"))
+_CARDINAL_ALT = "|".join(sorted(CARDINALS, key=len, reverse=True))
+# "eighty seven", "ochenta y siete", "two hundred": tens and units, or a count of hundreds
+_NUMBER_WORDS = re.compile(rf"\b(?:{_CARDINAL_ALT})(?: (?:y )?(?:{_CARDINAL_ALT}))*\b")
+
+
+def figures_in_words(normalized: str) -> str:
+    """Numbers written in words as figures: "two releases" → "2 releases", "ochenta y siete" → "87"."""
+    if not _NUMBER_WORDS.search(normalized):
+        return normalized
+
+    def value(m: re.Match[str]) -> str:
+        total = 0
+        for word in m.group(0).split():
+            if word == "y":
+                continue
+            n = CARDINALS[word]
+            total = total * n if n == 100 and total else total + n
+        return str(total)
+
+    return _NUMBER_WORDS.sub(value, normalized)
+
+
 def canonical_dates(normalized: str) -> str:
     """Rewrite day dates to one token ("1st of january", "jan 1", "1 de enero" → "date0101")."""
     if not _ANY_DATE.search(normalized):
@@ -318,6 +341,8 @@ class Analysis:
     """The figure a "how many of the 28…" question quotes as the whole it asks a part of."""
     chatter: frozenset[str] = frozenset()
     """Words of the language's chatter list ("lmao", "ngl") the base does not use: left out of `terms`."""
+    language: str | None = None
+    """The language a question is written in ("es", "en"), None when too short to tell."""
     common: frozenset[str] = frozenset()
     """Unknown terms that are everyday words of the language ("neighbour", "honestly"), not names
     and not misspellings: weaker evidence against an entry than an unknown name."""
@@ -559,6 +584,7 @@ class Lexicon:
             frozenset(proper),
             chatter=frozenset(chatter),
             common=frozenset(common),
+            language=detect_language(text) if question else None,
             **(
                 self._question_signals(norm)
                 if question
@@ -578,7 +604,9 @@ class Lexicon:
         # a phrasing of the base is read like a question: "Can you confirm how many…" asks how many
         norm = _POLITE.sub("", norm).strip() or norm
         norm = _NAME_OF.sub("which ", norm)
-        words = canonical_dates(norm).split()
+        dated = canonical_dates(norm)
+        # after the dates: "december twenty fifth" is a day, "twenty people" a figure
+        words = (figures_in_words(dated) if question else dated).split()
         repaired: set[int] = set()
         if not question:
             self.vocabulary.update(words)
@@ -589,7 +617,7 @@ class Lexicon:
                 if fixed is not None:
                     words[i] = fixed
                     repaired.add(i)
-        return (" ".join(words) if repaired else norm), words, repaired
+        return (" ".join(words) if repaired else figures_in_words(norm)), words, repaired
 
     def _question_signals(self, norm: str) -> _Signals:
         """What only a question carries: a prediction asked, a claim checked, a speaker, a count."""

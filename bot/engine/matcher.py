@@ -330,7 +330,10 @@ class Matcher:
         checks = self._consistency(asked, entry)
         consistency = math.prod(checks.values())
         # a question that is nearly one of the entry's own phrasings needs no focus check
-        focus = 1.0 if best_dice >= EXACT_PHRASING else self._focus(entry, asked.weights, q.intent)
+        key_terms = (
+            entry.spanish_key_terms if q.language == "es" and entry.spanish_key_terms else entry.key_terms
+        )
+        focus = 1.0 if best_dice >= EXACT_PHRASING else self._focus(key_terms, asked.weights, q.intent)
         score = evidence * intent * consistency * focus
         return Scored(
             entry,
@@ -347,18 +350,18 @@ class Matcher:
             },
         )
 
-    def _focus(self, entry: IndexedEntry, weights: dict[str, float], intent: Intent | None) -> float:
+    def _focus(self, key_terms: dict[str, float], weights: dict[str, float], intent: Intent | None) -> float:
         """Less when the question leaves out what nearly every phrasing of the entry says.
 
         "How many boats did the US strike?" shares "US", "strike" and "boat" with "How many
         people died in the US strikes on boats?", but not "died", which is what that entry counts.
         """
-        if not entry.key_terms:
+        if not key_terms:
             return 1.0
         # the thing counted, dated or named must be the entry's; for "who"/"why" questions it matters less
         penalty = KEY_TERM_PENALTY if intent in FOCUSED_INTENTS else KEY_TERM_PENALTY / 2
         total = missing = 0.0
-        for term, share in entry.key_terms.items():
+        for term, share in key_terms.items():
             w = share * self.index.weight(term)
             total += w
             if term not in weights:
@@ -393,8 +396,11 @@ class Matcher:
         check("full_date", full_date_wrong, dated)
         figure = 1.0
         if q.numbers - entry.numbers:
-            if entry.answers_figure and not q.numbers & entry.numbers:
-                figure = CHECKED_CLAIM_FACTOR  # the figure asserted is the one the entry corrects
+            # "why did they free 80?": the figure asserted is the one the entry corrects; in "how
+            # many of the 87…" or "across the 2 releases" a figure sets the scope, the count is asked
+            asks_count = q.intent == Intent.COUNT and not asked.claim
+            if entry.answers_figure and not q.numbers & entry.numbers and not asks_count:
+                figure = CHECKED_CLAIM_FACTOR
             elif not asked.claim:
                 figure = MISMATCH_FACTOR
             elif not q.numbers & entry.numbers:
@@ -432,7 +438,7 @@ class Matcher:
         # "how many fishermen…" is not "how many people died…"
         counted_wrong = bool(q.counted and entry.counted and not q.counted & (entry.counted | ANY_COUNTED))
         check("counted", counted_wrong, MISMATCH_FACTOR)
-        speakers = q.speakers & self.index.entity_terms
+        speakers = q.speakers & (self.index.entity_terms | self.index.source_terms)
         # "what did Maduro say…": only an entry Maduro is a source of
         check("speaker", bool(speakers and not speakers & entry.claimants), MISMATCH_FACTOR)
         # "how many of the 28 were killed by police": only the 28 known
