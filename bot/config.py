@@ -268,7 +268,7 @@ Snowflake = Annotated[int, BeforeValidator(_snowflake)]
 # are written the way people write them ("1, 2", "5/30"), and parsed by the validator instead.
 Snowflakes = Annotated[frozenset[int], NoDecode, BeforeValidator(_snowflakes)]
 CooldownSetting = Annotated[Cooldown, NoDecode, BeforeValidator(_cooldown)]
-ShardIds = Annotated[tuple[int, ...], NoDecode, BeforeValidator(_shard_ids)]
+ShardIds = Annotated[tuple[int, ...] | None, NoDecode, BeforeValidator(_shard_ids)]
 OptionalPath = Annotated[Path | None, BeforeValidator(_path_or_off)]
 
 
@@ -300,7 +300,7 @@ class Settings(BaseModel):
     """Use `AutoShardedBot` (needed from about 2,500 servers)."""
     shard_count: Annotated[int | None, BeforeValidator(_shard_count)] = None
     """With `sharded`: a fixed shard count; None lets Discord recommend one."""
-    shard_ids: ShardIds | None = None
+    shard_ids: ShardIds = None
     """Reserved for running some shards per process ("0-3" or "0,2,5"); validated, not used yet."""
     cooldown: CooldownSetting = Cooldown()
     watch_seconds: Annotated[float, BeforeValidator(_seconds)] = 0.0
