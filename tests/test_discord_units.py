@@ -331,19 +331,20 @@ class Clock:
 def test_throttle_allows_rate_per_window_and_notifies_once() -> None:
     clock = Clock()
     throttle = Throttle(Cooldown(2, 10.0), clock)
-    verdicts = [throttle.hit(1) for _ in range(5)]
+    alice, bob = discord.Object(1), discord.Object(2)
+    verdicts = [throttle.hit(alice) for _ in range(5)]
     assert [v.allowed for v in verdicts] == [True, True, False, False, False]
     assert [v.notify for v in verdicts] == [False, False, True, False, False]
-    assert throttle.hit(2).allowed, "per user"
+    assert throttle.hit(bob).allowed, "per user"
     clock.now += 10
-    assert throttle.hit(1).allowed
-    assert throttle.hit(1).allowed
-    assert throttle.hit(1).notify, "a new window may notify again"
+    assert throttle.hit(alice).allowed
+    assert throttle.hit(alice).allowed
+    assert throttle.hit(alice).notify, "a new window may notify again"
 
 
 def test_throttle_off() -> None:
     throttle = Throttle(Cooldown(0, 0.0))
-    assert all(throttle.hit(1).allowed for _ in range(1000))
+    assert all(throttle.hit(discord.Object(1)).allowed for _ in range(1000))
 
 
 # --- renderer limits -----------------------------------------------------------------------------------
