@@ -502,7 +502,8 @@ def unknown_setting_warnings(names: Iterable[str]) -> list[str]:
     prefix = ENV_PREFIX
     # compared without the prefix every name shares, or any FACTBOT_ name would look close to some setting
     suffixes = {name.removeprefix(prefix): name for name in SETTINGS}
-    for name in sorted({n for n in names if n.upper().startswith(prefix) and n not in SETTINGS}):
+    # upper-cased as pydantic-settings matches names (case-insensitively): factbot_log_level is read
+    for name in sorted({n for n in names if n.upper().startswith(prefix) and n.upper() not in SETTINGS}):
         close = difflib.get_close_matches(name.upper().removeprefix(prefix), suffixes, n=1, cutoff=0.6)
         hint = f"did you mean {suffixes[close[0]]}?" if close else "see .env.example for the settings"
         out.append(f"{name} is not a factbot setting and is ignored ({hint})")

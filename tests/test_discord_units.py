@@ -253,6 +253,12 @@ def test_a_misspelt_setting_gets_a_did_you_mean() -> None:
     assert set(s.notices) <= set(s.warnings())  # logged at start-up by `run`
 
 
+def test_a_setting_in_lower_case_is_read_and_not_warned_about() -> None:
+    """pydantic-settings matches names case-insensitively; the misspelling warning agrees with it."""
+    s = Settings.from_env({"factbot_log_level": "debug"}, env_file=None, require_token=False)
+    assert s.log_level == "DEBUG" and s.notices == ()
+
+
 def test_every_documented_setting_is_known() -> None:
     documented = set(re.findall(r"^(?:# )?([A-Z][A-Z_]+)=", (REPO / ".env.example").read_text(), re.M))
     assert documented == set(SETTINGS)
