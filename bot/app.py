@@ -90,8 +90,17 @@ class App:
 
         Raises OSError when the log's salt file cannot be written.
         """
-        questions = open_question_log(settings) if log_questions else None
-        return cls(settings, questions, snapshot_cache(settings))
+        app = cls(settings, None, snapshot_cache(settings))
+        if log_questions:
+            app.open_log()
+        return app
+
+    def open_log(self) -> None:
+        """Open the question log as configured, if it is not open yet (the chat opens it once the
+        engine has loaded, so a broken base leaves no files behind). Raises OSError when the log's
+        salt file cannot be written."""
+        if self.questions is None:
+            self.questions = open_question_log(self.settings)
 
     def engine(self) -> Engine:
         """The engine for the configured knowledge, from a snapshot when one matches. Raises

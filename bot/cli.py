@@ -291,20 +291,15 @@ def _settings(args: argparse.Namespace) -> Settings | None:
     return settings
 
 
-def _engine_app(args: argparse.Namespace, *, log_questions: bool = False) -> tuple[App, Engine] | int:
-    """Settings, the app and its engine for a terminal command; or the exit code after saying what
-    is wrong. Only the chat logs questions. SIGTERM then ends the command through `finally` blocks."""
+def _engine_app(args: argparse.Namespace) -> tuple[App, Engine] | int:
+    """Settings, the app (no question log yet) and its engine for a terminal command; or the exit
+    code after saying what is wrong. SIGTERM then ends the command through `finally` blocks."""
     settings = _settings(args)
     if settings is None:
         return EXIT_CONFIG
-    try:
-        app = App.start(settings, log_questions=log_questions)
-    except OSError as exc:  # logging is optional: the chat still answers
-        print(f"(question log off: {exc})", file=sys.stderr)
-        app = App.start(settings, log_questions=False)
+    app = App.start(settings, log_questions=False)
     engine = _engine(app)
     if engine is None:
-        app.close()
         return 1
     _exit_on_sigterm()
     return app, engine
@@ -365,7 +360,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
-    started = _engine_app(args, log_questions=True)
+    started = _engine_app(args)
     return started if isinstance(started, int) else _chat(*started)
 
 
@@ -467,6 +462,10 @@ def _chat(app: App, engine: Engine) -> int:
     from bot.questionlog import Origin
     from bot.terminal import chat
 
+    try:
+        app.open_log()
+    except OSError as exc:  # logging is optional: the chat still answers
+        print(f"(question log off: {exc})", file=sys.stderr)
     service = app.service(engine)
     origin = Origin("terminal")
     with app:
