@@ -1,4 +1,9 @@
-"""`python -m bot` / `factbot`: every front end and editors' tool as a subcommand."""
+"""`python -m bot` / `factbot`: every front end and editors' tool as a subcommand.
+
+One parser; each subcommand names its handler with `set_defaults(func=...)`, and `main` calls it.
+Handlers get what they need from `bot.app` (settings, question log, engine, service). Only `run` and
+`sync` import discord, when they run: `ask` and the other terminal commands never pay for it.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,12 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
 from bot import __version__
+from bot.app import EXIT_CONFIG, App, load_settings
 from bot.config import ConfigError, Settings
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_base, warning_lines
 from bot.misses import add_misses_parser, run_misses
@@ -24,7 +29,6 @@ if TYPE_CHECKING:
     from bot.engine import Engine
     from bot.timeline import TimelineFilter
 
-EXIT_CONFIG = 2
 READING_STDIN = "Reading questions from standard input, one per line (Ctrl-D to end)."
 _OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EPIPE})
 
@@ -66,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example:\n  python -m bot check\n  python -m bot check knowledge/venezuela-2026",
     )
     p.add_argument("path", nargs="?", type=Path, default=None, help="directory or file (default: knowledge/)")
+    p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser(
         "ask",
@@ -93,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer in this language: en or es (default: the question's own language)",
     )
     _knowledge_arg(p)
+    p.set_defaults(func=_cmd_ask)
 
     p = sub.add_parser(
         "check-claims",
@@ -107,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", type=Path, default=None, help="one message per line (default: stdin)")
     p.add_argument("--json", action="store_true", help="one JSON object per message")
     _knowledge_arg(p)
+    p.set_defaults(func=_cmd_check_claims)
 
     p = sub.add_parser(
         "calibrate",
@@ -125,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--extra", type=Path, nargs="*", default=[], metavar="FILE", help="sets to score, never fitted on"
     )
     _knowledge_arg(p)
+    p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser(
         "chat",
@@ -134,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example:\n  python -m bot chat   (then type: /timeline 2025-12)",
     )
     _knowledge_arg(p)
+    p.set_defaults(func=_cmd_chat)
 
     p = sub.add_parser(
         "timeline",
@@ -173,28 +182,64 @@ def build_parser() -> argparse.ArgumentParser:
         help="width of the --png picture (default 1080, at least 800)",
     )
     _knowledge_arg(p)
+    p.set_defaults(func=_cmd_timeline)
 
     add_misses_parser(sub)
-    _add_discord_parsers(sub)
+    sub.choices["misses"].set_defaults(func=_cmd_misses)
+
+    p = sub.add_parser(
+        "run",
+        help="start the Discord bot",
+        formatter_class=raw,
+        description="Start the Discord bot with the settings in the environment and .env.",
+        epilog="Examples:\n  cp .env.example .env   # then set DISCORD_TOKEN\n  python -m bot run\n"
+        "  FACTBOT_LOG_LEVEL=DEBUG python -m bot run --env-file prod.env\n\n"
+        "Stop with Ctrl-C or SIGTERM: the question log is flushed and closed first.",
+    )
+    _discord_args(p)
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "sync",
+        help="push the slash-command definitions to Discord now",
+        formatter_class=raw,
+        description="Sync the slash commands even if they look unchanged. `run` already syncs when the "
+        "definitions changed: to FACTBOT_DEV_GUILD_ID if set (instant), else globally.",
+        epilog="Examples:\n"
+        "  python -m bot sync            # dev guild if FACTBOT_DEV_GUILD_ID is set, else global\n"
+        "  python -m bot sync --global   # global even with a dev guild (may take up to an hour to show)",
+    )
+    _discord_args(p)
+    p.add_argument(
+        "--global",
+        dest="sync_global",
+        action="store_true",
+        help="sync globally even when FACTBOT_DEV_GUILD_ID is set",
+    )
+    p.set_defaults(func=_cmd_sync)
     return parser
 
 
-def _add_discord_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from bot.discord_app.cli import add_run_parser, add_sync_parser
-
-    add_run_parser(sub)
-    add_sync_parser(sub)
+def _discord_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        default=Path(".env"),
+        metavar="FILE",
+        help="settings file read after the environment (default: .env; real variables win)",
+    )
+    _knowledge_arg(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:  # a usage mistake, as argparse treats one: the help on stderr, status 2
+    if getattr(args, "func", None) is None:  # a usage mistake, as argparse treats one: help, status 2
         parser.print_help(sys.stderr)
         return EXIT_CONFIG
     try:
-        code = _dispatch(args)
+        code: int = args.func(args)
         sys.stdout.flush()  # a full disk is reported here, in one line, not at interpreter exit
         return code
     except KeyboardInterrupt:
@@ -233,70 +278,136 @@ def _exit_on_sigterm() -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:
-    """The settings every command shares (environment, then .env); None after one line on stderr."""
+    """The settings every terminal command shares (environment, then .env); None after one line on
+    stderr. The token is not needed here."""
+    knowledge = getattr(args, "knowledge", None) or getattr(args, "path", None)
     try:
-        settings = Settings.from_env(require_token=False)
+        settings = load_settings(knowledge=knowledge)
     except ConfigError as exc:
         print(f"factbot: {exc}", file=sys.stderr)
         return None
     for notice in settings.notices:
         print(f"factbot: warning: {notice}", file=sys.stderr)
-    knowledge = getattr(args, "knowledge", None) or getattr(args, "path", None)
-    if knowledge is not None:
-        settings = replace(settings, knowledge_path=knowledge)
     return settings
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.command in {"run", "sync"}:
-        from bot.discord_app import cli as discord_cli
-
-        return discord_cli.run(args) if args.command == "run" else discord_cli.sync(args)
+def _engine_app(args: argparse.Namespace) -> tuple[App, Engine] | int:
+    """Settings, the app (no question log yet) and its engine for a terminal command; or the exit
+    code after saying what is wrong. SIGTERM then ends the command through `finally` blocks."""
     settings = _settings(args)
     if settings is None:
         return EXIT_CONFIG
-    if args.command == "check":
-        return _check(settings.knowledge_path)
-    if args.command == "misses":
-        return _misses(args, settings)
-    engine = _engine(settings)
+    app = App.start(settings, log_questions=False)
+    engine = _engine(app)
     if engine is None:
         return 1
+    _exit_on_sigterm()
+    return app, engine
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return EXIT_CONFIG if settings is None else _check(settings.knowledge_path)
+
+
+def _cmd_misses(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return EXIT_CONFIG if settings is None else _misses(args, settings)
+
+
+def _cmd_check_claims(args: argparse.Namespace) -> int:
+    started = _engine_app(args)
+    if isinstance(started, int):
+        return started
+    _, engine = started
+    from bot.checkclaims import check_lines
+
+    if args.file is None:
+        return check_lines(engine, sys.stdin, sys.stdout, as_json=args.json)
+    try:
+        with args.file.open(encoding="utf-8", errors="replace") as fh:
+            return check_lines(engine, fh, sys.stdout, as_json=args.json)
+    except OSError as exc:
+        print(f"Cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    started = _engine_app(args)
+    return started if isinstance(started, int) else _calibrate(started[1], args)
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    started = _engine_app(args)
+    if isinstance(started, int):
+        return started
+    _, engine = started
     from bot import terminal
 
-    _exit_on_sigterm()
-    if args.command == "check-claims":
-        from bot.checkclaims import check_lines
+    if not args.question and sys.stdin is not None and sys.stdin.isatty():  # else it looks hung
+        print(READING_STDIN, file=sys.stderr)
+    if args.explain:
+        from bot.explain import explain
 
-        if args.file is None:
-            return check_lines(engine, sys.stdin, sys.stdout, as_json=args.json)
-        try:
-            with args.file.open(encoding="utf-8", errors="replace") as fh:
-                return check_lines(engine, fh, sys.stdout, as_json=args.json)
-        except OSError as exc:
-            print(f"Cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-            return 1
-    if args.command == "calibrate":
-        return _calibrate(engine, args)
-    if args.command == "ask":
-        if not args.question and sys.stdin is not None and sys.stdin.isatty():  # else it looks hung
-            print(READING_STDIN, file=sys.stderr)
-        if args.explain:
-            from bot.explain import explain
+        question = " ".join(args.question) if args.question else sys.stdin.readline()
+        sys.stdout.write(explain(engine, question) + "\n")
+        return 0
+    if args.question:
+        return terminal.ask_lines(
+            engine, [" ".join(args.question)], sys.stdout, as_json=args.json, language=args.lang
+        )
+    return terminal.ask_lines(engine, sys.stdin, sys.stdout, as_json=args.json, language=args.lang)
 
-            question = " ".join(args.question) if args.question else sys.stdin.readline()
-            sys.stdout.write(explain(engine, question) + "\n")
-            return 0
-        if args.question:
-            return terminal.ask_lines(
-                engine, [" ".join(args.question)], sys.stdout, as_json=args.json, language=args.lang
-            )
-        return terminal.ask_lines(engine, sys.stdin, sys.stdout, as_json=args.json, language=args.lang)
-    if args.command == "chat":
-        return _chat(engine, settings)
-    if args.command == "timeline":
-        return _timeline(engine.base, args)
-    raise AssertionError(args.command)
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    started = _engine_app(args)
+    return started if isinstance(started, int) else _chat(*started)
+
+
+def _cmd_timeline(args: argparse.Namespace) -> int:
+    started = _engine_app(args)
+    return started if isinstance(started, int) else _timeline(started[1].base, args)
+
+
+def _discord_settings(args: argparse.Namespace) -> Settings | None:
+    """Settings for `run` and `sync` (the token required, --env-file and --knowledge applied), with
+    discord.py's logging set up; None after one line on stderr."""
+    try:
+        settings = load_settings(env_file=args.env_file, knowledge=args.knowledge, require_token=True)
+    except ConfigError as exc:
+        print(f"factbot: {exc}", file=sys.stderr)
+        return None
+    from bot.discord_app.client import setup_logging
+
+    setup_logging(settings)
+    return settings
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """`run`: settings, question log, knowledge, then the bot until SIGTERM/SIGINT."""
+    settings = _discord_settings(args)
+    if settings is None:
+        return EXIT_CONFIG
+    from bot.discord_app import runner
+
+    try:
+        app = App.start(settings)
+    except OSError as exc:  # e.g. the salt file cannot be written
+        print(f"factbot: cannot prepare {settings.state_dir}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    with app:  # closed after the bot stops, so everything answered is on disk
+        return runner.run_bot(app)
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    """`sync`: log in, sync the command tree whether or not it changed, log out."""
+    settings = _discord_settings(args)
+    if settings is None:
+        return EXIT_CONFIG
+    from bot.discord_app import runner
+
+    with App.start(settings, log_questions=False) as app:
+        return runner.sync_bot(app, "global" if args.sync_global else "auto")
 
 
 def _calibrate(engine: Engine, args: argparse.Namespace) -> int:
@@ -334,39 +445,31 @@ def _misses(args: argparse.Namespace, settings: Settings) -> int:
         args.db = settings.db_path
     if not Path(args.db).is_file():  # nothing to group: say so without loading the engine
         return run_misses(args)
-    engine = _engine(settings)
+    engine = _engine(App.start(settings, log_questions=False))
     return run_misses(args, closest=engine.closest if engine is not None else None)
 
 
-def _engine(settings: Settings) -> Engine | None:
-    from bot.snapshot import load_engine
-
+def _engine(app: App) -> Engine | None:
     try:
-        return load_engine(settings.knowledge_path, cache=settings.snapshot_cache)
+        return app.engine()
     except KnowledgeError as exc:
         print(exc.report(), file=sys.stderr)
         return None
 
 
-def _chat(engine: Engine, settings: Settings) -> int:
+def _chat(app: App, engine: Engine) -> int:
     """The terminal chat, logging what it could not answer like the Discord bot does."""
-    from bot.config import open_question_log
     from bot.questionlog import Origin
-    from bot.service import FactService
     from bot.terminal import chat
 
-    questions = None
     try:
-        questions = open_question_log(settings)
+        app.open_log()
     except OSError as exc:  # logging is optional: the chat still answers
         print(f"(question log off: {exc})", file=sys.stderr)
-    service = FactService(engine, settings.knowledge_path, questions, settings.snapshot_cache)
+    service = app.service(engine)
     origin = Origin("terminal")
-    try:
+    with app:
         return chat(engine, ask=lambda q: service.ask(q, origin))
-    finally:
-        if questions is not None:
-            questions.close()
 
 
 def _check(path: Path | None) -> int:

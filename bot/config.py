@@ -1,10 +1,19 @@
 """Settings for every command, read from the environment and an optional `.env` file.
 
-Every variable is documented in `.env.example`. A malformed or out-of-range value, and a `.env` that
-cannot be read as UTF-8 text, raise `ConfigError` naming the variable (or file) and what was
-expected, so every command can print one line instead of a traceback, at start-up rather than when
-the value is first used. A `FACTBOT_*` variable that is not a setting is reported with the closest
-real name ("did you mean"). The token is never part of any message, repr or log line.
+`Settings` is the validated value every part of factbot is configured with; `EnvConfig` is the same
+model read by pydantic-settings (as python-discord's bot reads its `EnvConfig`): each field is the
+variable `FACTBOT_<FIELD>` (the token is `DISCORD_TOKEN`), `.env` fills in what the environment lacks,
+and the special values ("off", "forever", a cooldown "5/30", comma-separated Discord ids) are parsed
+by the validators below. Adding a setting is adding one field (and documenting it in `.env.example`).
+
+A malformed or out-of-range value, and a `.env` that cannot be read as UTF-8 text, raise
+`ConfigError` naming the variable (or file) and what was expected, so every command can print one
+line instead of a traceback, at start-up rather than when the value is first used. A `FACTBOT_*`
+variable that is not a setting is reported with the closest real name ("did you mean"). The token is
+a `SecretStr`: never part of any message, repr or log line.
+
+This module imports no other part of factbot: `bot.app` builds the question log, the snapshot cache
+and the service from these settings.
 """
 
 from __future__ import annotations
@@ -16,22 +25,42 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Annotated, Any, Final
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-
-from bot.questionlog import DEFAULT_DB_PATH, MAX_RETENTION_DAYS, QuestionLog
-from bot.snapshot import KEY_FILE_NAME, OFF_VALUES, SnapshotCache, cache_dir_from_env
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+from pydantic_settings.sources import PydanticBaseSettingsSource
+from pydantic_settings.sources.utils import parse_env_vars
 
 log = logging.getLogger(__name__)
 
-_T = TypeVar("_T")
-
+ENV_PREFIX: Final = "FACTBOT_"
+TOKEN_VARIABLE: Final = "DISCORD_TOKEN"
 DEFAULT_STATE_DIR: Final = Path("data")
 """Where the salt and the command-tree hash live when the question log is off."""
+DEFAULT_DB_PATH: Final = Path("data/questions.sqlite3")
+"""The question log's default file (the same as `bot.questionlog.DEFAULT_DB_PATH`; a test checks)."""
+MAX_RETENTION_DAYS: Final = 36_500
+"""A century: what the question log accepts (`bot.questionlog.MAX_RETENTION_DAYS`; a test checks)."""
+OFF_VALUES: Final = frozenset({"off", "none", "no", "false", "0"})
+"""What turns an optional setting off (FACTBOT_CACHE_DIR, FACTBOT_DB_PATH, FACTBOT_COOLDOWN)."""
 
 PORTAL_URL: Final = "https://discord.com/developers/applications"
 TOKEN_HELP: Final = (
@@ -46,7 +75,6 @@ _TOKEN_SHAPE: Final = re.compile(r"^[A-Za-z0-9_-]{18,}\.[A-Za-z0-9_-]{5,}\.[A-Za
 _LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off", ""})
-_DEFAULT_RETENTION: Final[int | None] = 90
 MAX_WATCH_SECONDS: Final = 86_400
 """A day: an interval beyond it is better served by /reload, and timers stay far from overflow."""
 MAX_SHARDS: Final = 1_000
@@ -55,24 +83,7 @@ MAX_COOLDOWN_RATE: Final = 1_000
 MAX_COOLDOWN_SECONDS: Final = 86_400
 _SNOWFLAKE_MAX: Final = 2**63 - 1
 """Discord ids are 64-bit; SQLite and Discord's API take them as signed 64-bit integers."""
-
-SETTINGS: Final = (
-    "DISCORD_TOKEN",
-    "FACTBOT_DEV_GUILD_ID",
-    "FACTBOT_ANSWER_CHANNEL_IDS",
-    "FACTBOT_MESSAGE_CONTENT",
-    "FACTBOT_COOLDOWN",
-    "FACTBOT_SHARDED",
-    "FACTBOT_SHARD_COUNT",
-    "FACTBOT_KNOWLEDGE_PATH",
-    "FACTBOT_WATCH_SECONDS",
-    "FACTBOT_CACHE_DIR",
-    "FACTBOT_DB_PATH",
-    "FACTBOT_LOG_SALT",
-    "FACTBOT_RETENTION_DAYS",
-    "FACTBOT_LOG_LEVEL",
-)
-"""Every variable factbot reads (all documented in `.env.example`)."""
+_DATABASE_SCHEMES: Final = ("postgresql", "postgres", "sqlite")
 
 
 class ConfigError(ValueError):
@@ -99,49 +110,242 @@ class Cooldown:
         return f"{self.rate}/{self.per:g}" if self.enabled else "off"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the Discord front end is configured with. Build with `Settings.from_env()`."""
+# --- validators: each takes the raw text (already stripped, never empty) or a value given in code ---
+# A value that is not text passes through to pydantic's own type check, so `Settings(cooldown=...)`
+# in code and tests is validated as a value, not parsed.
 
-    token: str = field(default="", repr=False)
-    dev_guild_id: int | None = None
+
+def _shown(raw: str) -> str:
+    return repr(raw if len(raw) <= 40 else raw[:37] + "...")
+
+
+def _bool(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    value = raw.lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, not {raw!r}")
+
+
+def _whole(raw: str, low: int, high: int, what: str = "a whole number") -> int:
+    # isdecimal and a length cap before int(): "١٢" and a 5,000-digit number are not settings
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 12 or not low <= int(raw) <= high:
+        raise ValueError(f"expected {what} from {low} to {high}, not {_shown(raw)}")
+    return int(raw)
+
+
+def _seconds(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    expected = f"expected 0 (off) or a number of seconds from 1 to {MAX_WATCH_SECONDS}"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{expected}, not {_shown(raw)}") from None
+    if not math.isfinite(value) or value < 0 or 0 < value < 1 or value > MAX_WATCH_SECONDS:
+        raise ValueError(f"{expected}, not {_shown(raw)}")
+    return value
+
+
+def _shard_count(raw: Any) -> Any:
+    return _whole(raw, 1, MAX_SHARDS, "a number of shards") if isinstance(raw, str) else raw
+
+
+def _snowflake(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    if not (raw.isascii() and raw.isdecimal()) or not 15 <= len(raw) <= 20 or int(raw) > _SNOWFLAKE_MAX:
+        raise ValueError(
+            f"expected a Discord id (a 17-20 digit number: enable Developer Mode, right-click → Copy ID), "
+            f"not {_shown(raw)}"
+        )
+    return int(raw)
+
+
+def _snowflakes(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    return frozenset(_snowflake(part.strip()) for part in raw.split(",") if part.strip())
+
+
+def _retention(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    if raw.lower() in {"forever", "never"}:
+        return None
+    try:
+        return _whole(raw, 1, MAX_RETENTION_DAYS)
+    except ValueError:
+        raise ValueError(
+            f'expected a number of days from 1 to {MAX_RETENTION_DAYS}, or "forever", not {_shown(raw)}'
+        ) from None
+
+
+def _cooldown(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    if raw.lower() in OFF_VALUES:
+        return Cooldown(0, 0.0)
+    match = re.fullmatch(r"\s*([0-9]{1,6})\s*/\s*([0-9]{1,6}(?:\.[0-9]+)?)\s*s?\s*", raw)
+    if (
+        not match
+        or not 1 <= int(match.group(1)) <= MAX_COOLDOWN_RATE
+        or not 0 < float(match.group(2)) <= MAX_COOLDOWN_SECONDS
+    ):
+        raise ValueError(
+            f'expected questions/seconds such as "5/30" (at most {MAX_COOLDOWN_RATE} questions per '
+            f'{MAX_COOLDOWN_SECONDS} s), or "off", not {_shown(raw)}'
+        )
+    return Cooldown(int(match.group(1)), float(match.group(2)))
+
+
+def _log_level(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    level = raw.upper()
+    if level not in _LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(_LOG_LEVELS)}, not {level!r}")
+    return level
+
+
+def _path(raw: Any) -> Any:
+    return Path(raw).expanduser() if isinstance(raw, str) else raw
+
+
+def _path_or_off(raw: Any) -> Any:
+    if isinstance(raw, str) and raw.lower() in OFF_VALUES:
+        return None
+    return _path(raw)
+
+
+def _database_url(raw: Any) -> Any:
+    """A PostgreSQL URL (postgresql://user:pass@host/db), a sqlite:/// URL or a plain SQLite path.
+
+    The value may hold a password, so no message repeats it."""
+    if not isinstance(raw, str):
+        return raw
+    if "://" not in raw:
+        return raw  # a file path: SQLite
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower().split("+", 1)[0]  # postgresql+psycopg:// is still PostgreSQL
+    if scheme not in _DATABASE_SCHEMES:
+        raise ValueError(
+            f"expected a SQLite file path or a postgresql:// URL, not a {parts.scheme or '?'}:// URL"
+        )
+    if scheme == "sqlite" and not parts.path.strip("/"):
+        raise ValueError("expected sqlite:///path/to/file.sqlite3, with a file path")
+    if scheme != "sqlite" and not parts.hostname:
+        raise ValueError("expected postgresql://user:password@host/database, with a host")
+    return raw
+
+
+def _shard_ids(raw: Any) -> Any:
+    """Shard ids as a range "0-3" or a list "0,2,5" (each at most MAX_SHARDS - 1), in ascending order."""
+    if not isinstance(raw, str):
+        return raw
+    expected = f'expected shard ids such as "0-3" or "0,2,5" (0 to {MAX_SHARDS - 1})'
+    text = raw.replace(" ", "")
+    try:
+        if re.fullmatch(r"[0-9]{1,4}-[0-9]{1,4}", text):
+            low, high = (_whole(part, 0, MAX_SHARDS - 1) for part in text.split("-"))
+            if low > high:
+                raise ValueError
+            return tuple(range(low, high + 1))
+        ids = [_whole(part, 0, MAX_SHARDS - 1) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{expected}, not {_shown(raw)}") from None
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{expected}, each once, not {_shown(raw)}")
+    return tuple(sorted(ids))
+
+
+Flag = Annotated[bool, BeforeValidator(_bool)]
+Snowflake = Annotated[int, BeforeValidator(_snowflake)]
+# NoDecode: pydantic-settings would read a set or a dataclass from the environment as JSON; these
+# are written the way people write them ("1, 2", "5/30"), and parsed by the validator instead.
+Snowflakes = Annotated[frozenset[int], NoDecode, BeforeValidator(_snowflakes)]
+CooldownSetting = Annotated[Cooldown, NoDecode, BeforeValidator(_cooldown)]
+ShardIds = Annotated[tuple[int, ...] | None, NoDecode, BeforeValidator(_shard_ids)]
+OptionalPath = Annotated[Path | None, BeforeValidator(_path_or_off)]
+
+
+class Settings(BaseModel):
+    """Everything factbot is configured with. Build it from the environment with `Settings.from_env()`;
+    in code and tests, with keyword arguments (then nothing is read from the environment)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True)
+
+    token: SecretStr = Field(default=SecretStr(""), validation_alias=TOKEN_VARIABLE)
+    dev_guild_id: Snowflake | None = None
     """Commands are synced to this guild only (instantly) instead of globally."""
-    answer_channel_ids: frozenset[int] = frozenset()
+    answer_channel_ids: Snowflakes = frozenset()
     """Channels where every message is treated as a question (needs `message_content`)."""
-    message_content: bool = False
+    message_content: Flag = False
     """Request the privileged Message Content intent (must also be enabled in the Developer Portal)."""
-    knowledge_path: Path | None = None
+    knowledge_path: Annotated[Path | None, BeforeValidator(_path)] = None
     """None: the packaged `knowledge/` directory."""
-    db_path: Path | None = DEFAULT_DB_PATH
-    """The question log; None turns logging (and /stats) off."""
-    log_salt: str | None = field(default=None, repr=False)
+    db_path: OptionalPath = DEFAULT_DB_PATH
+    """The question log; None ("off") turns logging (and /stats) off."""
+    database_url: Annotated[str | None, BeforeValidator(_database_url)] = Field(default=None, repr=False)
+    """Reserved for a database backend: a SQLite path or a postgresql:// URL; validated, not used yet."""
+    log_salt: str | None = Field(default=None, repr=False)
     """Keys the hash of user ids in the log; None: generated once and kept beside the database."""
-    retention_days: int | None = 90
-    """Question-log rows older than this are deleted; None keeps them forever."""
-    log_level: str = "INFO"
-    sharded: bool = False
+    retention_days: Annotated[int | None, BeforeValidator(_retention)] = 90
+    """Question-log rows older than this are deleted; None ("forever") keeps them forever."""
+    log_level: Annotated[str, BeforeValidator(_log_level)] = "INFO"
+    sharded: Flag = False
     """Use `AutoShardedBot` (needed from about 2,500 servers)."""
-    shard_count: int | None = None
+    shard_count: Annotated[int | None, BeforeValidator(_shard_count)] = None
     """With `sharded`: a fixed shard count; None lets Discord recommend one."""
-    cooldown: Cooldown = Cooldown()
-    watch_seconds: float = 0.0
+    shard_ids: ShardIds = None
+    """Reserved for running some shards per process ("0-3" or "0,2,5"); validated, not used yet."""
+    cooldown: CooldownSetting = Cooldown()
+    watch_seconds: Annotated[float, BeforeValidator(_seconds)] = 0.0
     """Check the knowledge files this often and reload when they change; 0: only on /reload."""
-    cache_dir: Path | None = None
+    cache_dir: OptionalPath = None
     """Where built engines are snapshotted (see `bot.snapshot`); None: no snapshots."""
-    notices: tuple[str, ...] = ()
-    """Problems worth a warning in every command, such as a misspelt `FACTBOT_*` variable."""
+
+    _notices: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, data: Any) -> Any:
+        """Surrounding spaces do not count, and an empty variable (`FACTBOT_SHARD_COUNT=` in
+        `.env.example`) means the default, as if it were not set."""
+        if not isinstance(data, dict):
+            return data
+        stripped = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+        return {k: v for k, v in stripped.items() if v != ""}
+
+    @field_validator("shard_count", "shard_ids")
+    @classmethod
+    def _only_when_sharded(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and not info.data.get("sharded", False):
+            raise ValueError(f"only applies with {ENV_PREFIX}SHARDED=true")
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _below_the_shard_count(cls, value: tuple[int, ...] | None, info: ValidationInfo) -> Any:
+        count = info.data.get("shard_count")
+        if value and count is not None and max(value) >= count:
+            raise ValueError(
+                f"shard {max(value)} does not exist with {ENV_PREFIX}SHARD_COUNT={count} (ids start at 0)"
+            )
+        return value
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """Problems worth a warning in every command, such as a misspelt `FACTBOT_*` variable."""
+        return self._notices
 
     @property
     def state_dir(self) -> Path:
-        """The directory for the bot's small state files (salt, command-tree hash)."""
+        """The directory for the bot's small state files (salt, command-tree hash, snapshot key)."""
         return self.db_path.parent if self.db_path is not None else DEFAULT_STATE_DIR
-
-    @property
-    def snapshot_cache(self) -> SnapshotCache | None:
-        """The engine cache, signed with a secret kept in the state directory; None when off."""
-        if self.cache_dir is None:
-            return None
-        return SnapshotCache(self.cache_dir, self.state_dir / KEY_FILE_NAME)
 
     @property
     def command_hash_path(self) -> Path:
@@ -158,52 +362,23 @@ class Settings:
     ) -> Settings:
         """Read the settings; raise ConfigError (one line, naming the variable) on a bad value.
 
-        With `environ=None` the `.env` file is loaded into `os.environ` without overriding variables
-        that are already set (as python-dotenv's `load_dotenv(override=False)` does, but reading the
-        file first so that a bad one is one ConfigError), then `os.environ` is read.
-        With an explicit mapping, `.env` values fill in only what the mapping lacks, and nothing global
-        changes (tests use this).
+        With `environ=None`, pydantic-settings reads `os.environ` and `env_file` (real variables win;
+        nothing global changes). With an explicit mapping, that mapping is the whole environment and
+        `env_file` fills in only what it lacks (tests use this).
         """
-        from_file = read_env_file(env_file) if env_file is not None else {}
-        if environ is None:
-            for name, value in from_file.items():
-                os.environ.setdefault(name, value)  # real variables win
-            env: Mapping[str, str] = os.environ
-        else:
-            env = {**from_file, **environ}
-
-        def get(name: str) -> str:
-            return env.get(name, "").strip()
-
-        token = get("DISCORD_TOKEN")
+        from_file = read_env_file(env_file) if env_file is not None else {}  # a bad file: one line
+        token = _ENVIRON.set(None if environ is None else {**from_file, **environ})
+        try:
+            settings = EnvConfig(_env_file=env_file)
+        except ValidationError as exc:
+            raise _config_error(exc) from None
+        finally:
+            _ENVIRON.reset(token)
         if require_token:
-            check_token(token)
-        db_raw = get("FACTBOT_DB_PATH")
-        knowledge_raw = get("FACTBOT_KNOWLEDGE_PATH")
-        level = get("FACTBOT_LOG_LEVEL").upper() or "INFO"
-        if level not in _LOG_LEVELS:
-            raise ConfigError("FACTBOT_LOG_LEVEL", f"expected one of {', '.join(_LOG_LEVELS)}, not {level!r}")
-        sharded = _parse(env, "FACTBOT_SHARDED", _bool, False)
-        shard_count = _parse(env, "FACTBOT_SHARD_COUNT", _shard_count, None)
-        if shard_count is not None and not sharded:
-            raise ConfigError("FACTBOT_SHARD_COUNT", "only applies with FACTBOT_SHARDED=true")
-        return cls(
-            token=token,
-            dev_guild_id=_parse(env, "FACTBOT_DEV_GUILD_ID", _snowflake, None),
-            answer_channel_ids=_parse(env, "FACTBOT_ANSWER_CHANNEL_IDS", _snowflakes, frozenset()),
-            message_content=_parse(env, "FACTBOT_MESSAGE_CONTENT", _bool, False),
-            knowledge_path=Path(knowledge_raw).expanduser() if knowledge_raw else None,
-            db_path=None if db_raw.lower() in OFF_VALUES else Path(db_raw or DEFAULT_DB_PATH).expanduser(),
-            log_salt=get("FACTBOT_LOG_SALT") or None,
-            retention_days=_parse(env, "FACTBOT_RETENTION_DAYS", _retention, _DEFAULT_RETENTION),
-            log_level=level,
-            sharded=sharded,
-            shard_count=shard_count,
-            cooldown=_parse(env, "FACTBOT_COOLDOWN", _cooldown, Cooldown()),
-            watch_seconds=_parse(env, "FACTBOT_WATCH_SECONDS", _seconds, 0.0),
-            cache_dir=cache_dir_from_env(env),
-            notices=tuple(unknown_setting_warnings(env)),
-        )
+            check_token(settings.token.get_secret_value())
+        names = [*(os.environ if environ is None else environ), *from_file]
+        settings._notices = tuple(unknown_setting_warnings(names))
+        return settings
 
     def warnings(self) -> list[str]:
         """Settings that are valid but probably not what was meant; logged at start-up."""
@@ -214,6 +389,86 @@ class Settings:
                 "text of ordinary messages, so the bot answers there only when mentioned"
             )
         return out
+
+
+def variable_of(field: str) -> str:
+    """The environment variable that sets a `Settings` field: `FACTBOT_<FIELD>`, or its alias."""
+    info = Settings.model_fields[field]
+    alias = info.validation_alias
+    return alias if isinstance(alias, str) else ENV_PREFIX + field.upper()
+
+
+SETTINGS: Final = tuple(variable_of(name) for name in Settings.model_fields)
+"""Every variable factbot reads (all documented in `.env.example`)."""
+
+
+def default_cache_dir() -> Path | None:
+    """`$XDG_CACHE_HOME/factbot`, else `~/.cache/factbot`; None when there is no home to put it in."""
+    root = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if root:
+        return Path(root) / "factbot"
+    try:
+        return Path.home() / ".cache" / "factbot"
+    except (RuntimeError, KeyError):  # no HOME and no passwd entry (`env -i`, some containers)
+        return None
+
+
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("factbot_environ", default=None)
+"""Set by `Settings.from_env(mapping)` for the one construction it makes: read that, not os.environ."""
+
+
+class _MappingSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping instead of `os.environ`."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ  # before super().__init__, which loads the variables
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+class EnvConfig(BaseSettings, Settings):
+    """`Settings` as pydantic-settings reads them: `FACTBOT_*` variables and `DISCORD_TOKEN`, from the
+    environment, then `.env`. Other `FACTBOT_*` names are ignored here and warned about by `from_env`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8-sig",  # a UTF-8 byte-order mark is harmless: drop it
+        extra="ignore",
+        frozen=True,
+    )
+
+    cache_dir: OptionalPath = Field(default_factory=default_cache_dir)
+    """Unlike in code, where no cache is the default, a command run from the environment caches."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then `.env`; or only the mapping `from_env` was given."""
+        environ = _ENVIRON.get()
+        if environ is not None:
+            return init_settings, _MappingSource(settings_cls, environ)
+        return init_settings, env_settings, dotenv_settings
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    """The first problem of a ValidationError as one line naming the variable (never the value of a
+    secret: the validators' messages do not repeat one, and pydantic's own messages show no input)."""
+    error = exc.errors(include_url=False, include_input=False)[0]
+    where = str(error["loc"][0]) if error["loc"] else ""
+    variable = variable_of(where) if where in Settings.model_fields else where or "settings"
+    cause = (error.get("ctx") or {}).get("error")
+    return ConfigError(variable, str(cause) if isinstance(cause, ValueError) else error["msg"])
 
 
 def read_env_file(path: Path | str) -> dict[str, str]:
@@ -241,13 +496,14 @@ def read_env_file(path: Path | str) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
 
 
-def unknown_setting_warnings(env: Mapping[str, str]) -> list[str]:
-    """One warning per `FACTBOT_*` variable that is no setting, with the closest real one."""
+def unknown_setting_warnings(names: Iterable[str]) -> list[str]:
+    """One warning per `FACTBOT_*` variable among `names` that is no setting, with the closest real one."""
     out = []
-    prefix = "FACTBOT_"
+    prefix = ENV_PREFIX
     # compared without the prefix every name shares, or any FACTBOT_ name would look close to some setting
     suffixes = {name.removeprefix(prefix): name for name in SETTINGS}
-    for name in sorted(n for n in env if n.upper().startswith(prefix) and n not in SETTINGS):
+    # upper-cased as pydantic-settings matches names (case-insensitively): factbot_log_level is read
+    for name in sorted({n for n in names if n.upper().startswith(prefix) and n.upper() not in SETTINGS}):
         close = difflib.get_close_matches(name.upper().removeprefix(prefix), suffixes, n=1, cutoff=0.6)
         hint = f"did you mean {suffixes[close[0]]}?" if close else "see .env.example for the settings"
         out.append(f"{name} is not a factbot setting and is ignored ({hint})")
@@ -291,109 +547,3 @@ def resolve_log_salt(settings: Settings) -> str:
         handle.write(salt + "\n")
     log.warning("FACTBOT_LOG_SALT is not set; generated one in %s (keep that file with the database)", path)
     return salt
-
-
-# --- parsers: each raises ValueError with what was expected; _parse adds the variable name ------------
-
-
-def _parse(env: Mapping[str, str], name: str, parser: Callable[[str], _T], default: _T) -> _T:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return parser(raw)
-    except ValueError as exc:
-        raise ConfigError(name, str(exc)) from None
-
-
-def _bool(raw: str) -> bool:
-    value = raw.lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(f"expected true or false, not {raw!r}")
-
-
-def _seconds(raw: str) -> float:
-    expected = f"expected 0 (off) or a number of seconds from 1 to {MAX_WATCH_SECONDS}"
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{expected}, not {raw!r}") from None
-    if not math.isfinite(value) or value < 0 or 0 < value < 1 or value > MAX_WATCH_SECONDS:
-        raise ValueError(f"{expected}, not {raw!r}")
-    return value
-
-
-def _whole(raw: str, low: int, high: int, what: str = "a whole number") -> int:
-    # isdecimal and a length cap before int(): "١٢" and a 5,000-digit number are not settings
-    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 12 or not low <= int(raw) <= high:
-        raise ValueError(f"expected {what} from {low} to {high}, not {_shown(raw)}")
-    return int(raw)
-
-
-def _shard_count(raw: str) -> int:
-    return _whole(raw, 1, MAX_SHARDS, "a number of shards")
-
-
-def _shown(raw: str) -> str:
-    return repr(raw if len(raw) <= 40 else raw[:37] + "...")
-
-
-def _snowflake(raw: str) -> int:
-    if not (raw.isascii() and raw.isdecimal()) or not 15 <= len(raw) <= 20 or int(raw) > _SNOWFLAKE_MAX:
-        raise ValueError(
-            f"expected a Discord id (a 17-20 digit number: enable Developer Mode, right-click → Copy ID), "
-            f"not {_shown(raw)}"
-        )
-    return int(raw)
-
-
-def _snowflakes(raw: str) -> frozenset[int]:
-    return frozenset(_snowflake(part.strip()) for part in raw.split(",") if part.strip())
-
-
-def _retention(raw: str) -> int | None:
-    if raw.lower() in {"forever", "never"}:
-        return None
-    try:
-        return _whole(raw, 1, MAX_RETENTION_DAYS)
-    except ValueError:
-        raise ValueError(
-            f'expected a number of days from 1 to {MAX_RETENTION_DAYS}, or "forever", not {_shown(raw)}'
-        ) from None
-
-
-def _cooldown(raw: str) -> Cooldown:
-    if raw.lower() in OFF_VALUES:
-        return Cooldown(0, 0.0)
-    match = re.fullmatch(r"\s*([0-9]{1,6})\s*/\s*([0-9]{1,6}(?:\.[0-9]+)?)\s*s?\s*", raw)
-    if (
-        not match
-        or not 1 <= int(match.group(1)) <= MAX_COOLDOWN_RATE
-        or not 0 < float(match.group(2)) <= MAX_COOLDOWN_SECONDS
-    ):
-        raise ValueError(
-            f'expected questions/seconds such as "5/30" (at most {MAX_COOLDOWN_RATE} questions per '
-            f'{MAX_COOLDOWN_SECONDS} s), or "off", not {_shown(raw)}'
-        )
-    return Cooldown(int(match.group(1)), float(match.group(2)))
-
-
-def open_question_log(settings: Settings) -> QuestionLog | None:
-    """The question log as configured (None when FACTBOT_DB_PATH=off); a failing log only warns.
-
-    Raises OSError when the salt file cannot be written.
-    """
-    if settings.db_path is None:
-        return None
-    qlog = QuestionLog(
-        settings.db_path, salt=resolve_log_salt(settings), retention_days=settings.retention_days
-    )
-    if not qlog.open():
-        if qlog.healthy:  # e.g. another process holds the file: records wait in memory meanwhile
-            log.warning("the question log is not open yet (%s); it keeps trying", qlog.last_error)
-        else:
-            log.warning("the question log is not recording (%s); answering continues", qlog.last_error)
-    return qlog

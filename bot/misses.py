@@ -299,7 +299,7 @@ RENDERERS: Final[dict[str, Callable[[Sequence[MissGroup]], str]]] = {
 # --- CLI -----------------------------------------------------------------------------------------
 
 _EPILOG = """\
-examples:
+Examples:
   python -m bot misses                          the 20 most frequent misses, all time
   python -m bot misses --since 7d --limit 50    the last week
   python -m bot misses --since 2026-01-01 --format csv > misses.csv

@@ -6,7 +6,6 @@ bot's settings can be adjusted per test with `@pytest.mark.factbot(**Settings fi
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
@@ -80,7 +79,7 @@ def bot_settings(tmp_path: Path, knowledge_copy: Path, request: pytest.FixtureRe
         cooldown=Cooldown(1000, 30.0),
     )
     marker = request.node.get_closest_marker("factbot")
-    return dataclasses.replace(settings, **marker.kwargs) if marker else settings
+    return settings.model_copy(update=marker.kwargs) if marker else settings
 
 
 @pytest.fixture

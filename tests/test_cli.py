@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -34,11 +35,47 @@ def run(*args: str, stdin: str | None = None, **env_vars: str) -> subprocess.Com
     )
 
 
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    (action,) = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(action.choices)
+
+
 def test_help_lists_every_subcommand() -> None:
     out = run("--help").stdout
-    for command in ("check", "ask", "chat", "timeline", "misses", "run", "sync"):
+    names = subcommands()
+    assert {"check", "ask", "check-claims", "chat", "timeline", "misses", "calibrate", "run", "sync"} <= set(
+        names
+    )
+    for command in names:
         assert command in out
-    assert "Example" in run("timeline", "--help").stdout or "Examples" in run("timeline", "--help").stdout
+
+
+@pytest.mark.parametrize("command", sorted(subcommands()))
+def test_every_subcommand_has_a_handler_and_an_example(command: str) -> None:
+    parser = subcommands()[command]
+    assert callable(parser.get_default("func")), "dispatched with set_defaults(func=...)"
+    text = parser.format_help()
+    assert "Example" in text and f"python -m bot {command}" in text, text
+
+
+def test_ask_does_not_import_discord() -> None:
+    """`ask` and the other terminal commands never pay the ~0.3 s discord.py costs to import."""
+    code = (
+        "import sys\n"
+        "from bot import cli\n"
+        "status = cli.main(['ask', 'how many ppl got out on new years day'])\n"
+        "sys.stdout.flush()\n"
+        "print('discord' in sys.modules, sorted(m for m in sys.modules if m.startswith('bot.discord_app')))\n"
+        "raise SystemExit(status)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    answer, _, modules = done.stdout.rstrip("\n").rpartition("\n")
+    assert "87" in answer, "it did answer"
+    assert modules == "False []", modules
 
 
 def test_ask_json_from_standard_input_one_line_per_question() -> None:
@@ -242,7 +279,7 @@ def test_a_utf16_dot_env_is_one_line_for_chat(tmp_path: Path) -> None:
 @pytest.fixture
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Run `cli.main` in tmp_path with no FACTBOT_* variables from outside; the environment is put
-    back afterwards (commands load .env into it, as python-dotenv does)."""
+    back afterwards (in case a command sets one)."""
     saved = dict(os.environ)
     for name in list(os.environ):
         if name.startswith("FACTBOT_") or name == "DISCORD_TOKEN":

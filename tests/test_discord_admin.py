@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-import time
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import discord
 import pytest
 from simcord import SetupError
 
@@ -118,17 +120,37 @@ async def test_questions_asked_during_a_reload_are_all_answered(
     path = questions_file(knowledge_copy)
     path.write_text(path.read_text(encoding="utf-8") + NEW_ENTRY, encoding="utf-8")
     real_reload = fact_service.reload
+    real_send = discord.InteractionResponse.send_message
+    asked = 20
+    sent = 0
+    all_answered = threading.Event()  # set on the event loop, waited for in the reload's worker thread
+
+    async def counting_send(
+        self: discord.InteractionResponse[discord.Client], *args: Any, **kwargs: Any
+    ) -> Any:
+        nonlocal sent
+        result = await real_send(self, *args, **kwargs)
+        sent += 1  # counted once the answer is sent, not when it is computed: the assertion below is
+        if sent == asked:  # about what reached Discord before the reload's reply
+            all_answered.set()
+        return result
 
     def slow_reload() -> ReloadResult:
-        time.sleep(0.3)  # in the worker thread: long enough for every question below to arrive
+        # Held until every question below has been answered: only possible if the event loop keeps
+        # answering while the reload runs (in the worker thread). A reload that blocked the loop would
+        # never see the event set, and the wait's timeout would fail the /reload.
+        if not all_answered.wait(timeout=5):
+            raise RuntimeError("the questions were not answered while the reload was running")
         return real_reload()
 
+    monkeypatch.setattr(discord.InteractionResponse, "send_message", counting_send)
     monkeypatch.setattr(fact_service, "reload", slow_reload)
 
     reload = world.emit_slash(world.admin, world.channel, "reload")
-    asks = [world.emit_slash(world.alice, world.channel, "ask", question=Q87) for _ in range(20)]
+    asks = [world.emit_slash(world.alice, world.channel, "ask", question=Q87) for _ in range(asked)]
     await world.env.settle(timeout=10)
 
+    assert all_answered.is_set()
     assert reload.response.content.startswith("✅ Reloaded")
     assert all(a.acknowledged and "87" in (a.response.embeds[0].description or "") for a in asks)
     paths = [r.path for r in world.env.http_requests if r.method == "POST"]

@@ -226,6 +226,25 @@ async def test_slash_over_the_limit_is_told_privately(world: World) -> None:
     assert "Please wait" in results[-1].response.content
 
 
+@pytest.mark.factbot(cooldown=Cooldown(3, 30.0))
+async def test_every_way_of_asking_counts_against_one_limit(world: World) -> None:
+    """/ask, a mention, a "did you mean" button and the context menu share one bucket per user."""
+    low = await world.alice.slash(world.channel, "ask", question="prisoners")  # 1: offers buttons
+    ask_id = next(c for c in custom_ids(world.callbacks()[-1]["data"]) if c.startswith("factbot:ask:"))
+    await world.alice.send(world.channel, f"{world.mention} how many were released on 1 January?")  # 2
+    assert world.bot_messages()[-1].embeds, "the mention is answered"
+    claim = await world.bob.send(world.channel, "80 political prisoners walked out of Tocorón on 1 January")
+    checked = await world.alice.context_menu(world.channel, "Check with factbot", claim)  # 3
+    assert not checked.ephemeral, "the third question is answered"
+
+    click = await world.alice.click(low.response, custom_id=ask_id)  # 4: over the limit
+    assert click.ephemeral and "Please wait" in click.response.content
+    again = await world.alice.context_menu(world.channel, "Check with factbot", claim)
+    assert again.ephemeral and "Please wait" in again.response.content
+    other = await world.bob.click(low.response, custom_id=ask_id)
+    assert not other.ephemeral, "another user's quota is untouched"
+
+
 async def test_an_exception_gets_an_apology_and_the_bot_keeps_serving(
     world: World, fact_service: FactService, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

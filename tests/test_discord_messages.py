@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from bot.config import Settings
@@ -98,7 +96,7 @@ async def test_answer_channels_take_every_question_but_not_chatter(
 ) -> None:
     qa = world.guild.create_text_channel("ask-the-bot")
     await world.env.restart_bot(
-        make_bot(dataclasses.replace(bot_settings, answer_channel_ids=frozenset({qa.id})))
+        make_bot(bot_settings.model_copy(update={"answer_channel_ids": frozenset({qa.id})}))
     )
 
     await world.alice.send(qa, Q87)

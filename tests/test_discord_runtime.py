@@ -15,8 +15,10 @@ from typing import Any
 import discord
 import pytest
 
+from bot import cli
+from bot.app import EXIT_CONFIG, EXIT_KNOWLEDGE, EXIT_OK, EXIT_UNAVAILABLE
 from bot.config import Settings
-from bot.discord_app import cli
+from bot.discord_app import runner
 from bot.discord_app.client import FactBot, ShardedFactBot, sync_for
 from bot.discord_app.context import context_of
 from bot.discord_app.sync import SyncOutcome
@@ -121,11 +123,14 @@ async def test_a_dev_guild_gets_the_commands_instantly_and_nothing_goes_global(
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bot")
-    sub = parser.add_subparsers()
-    cli.add_run_parser(sub)
-    cli.add_sync_parser(sub)
-    return parser.parse_args(list(argv))
+    """The arguments as `python -m bot` parses them; `args.func(args)` runs the command."""
+    return cli.build_parser().parse_args(list(argv))
+
+
+def run_command(*argv: str) -> int:
+    args = parse(*argv)
+    code: int = args.func(args)
+    return code
 
 
 @pytest.fixture
@@ -158,7 +163,7 @@ def test_run_without_a_usable_token_explains_in_one_line(
 ) -> None:
     if token:
         os.environ["DISCORD_TOKEN"] = token
-    assert cli.run(parse("run")) == cli.EXIT_CONFIG
+    assert run_command("run") == EXIT_CONFIG
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "Reset Token" in err and "Message Content" in err
@@ -174,7 +179,7 @@ def test_run_with_a_broken_knowledge_base_prints_the_report(
     (broken / "story.yaml").write_text("story: [unclosed\n", encoding="utf-8")
     monkeypatch.setenv("DISCORD_TOKEN", FAKE_TOKEN)
 
-    assert cli.run(parse("run", "--knowledge", str(broken))) == cli.EXIT_KNOWLEDGE
+    assert run_command("run", "--knowledge", str(broken)) == EXIT_KNOWLEDGE
     err = capsys.readouterr().err
     assert "problem" in err and "story.yaml:" in err and "Traceback" not in err
 
@@ -197,9 +202,9 @@ def test_sigterm_stops_the_bot_and_flushes_the_question_log(
 
     monkeypatch.setattr(FactBot, "start", fake_start)
     monkeypatch.setattr(FactBot, "close", fake_close)
-    monkeypatch.setattr(cli, "STOP_GRACE_SECONDS", 0.2)
+    monkeypatch.setattr(runner, "STOP_GRACE_SECONDS", 0.2)
 
-    assert cli.run(parse("run")) == cli.EXIT_OK
+    assert run_command("run") == EXIT_OK
     assert closed, "the Discord connection was closed"
     stats = read_stats(clean_env / "data" / "questions.sqlite3")
     assert (stats.total, stats.declined) == (1, 1), "the question asked just before SIGTERM is on disk"
@@ -212,9 +217,9 @@ def test_sigterm_stops_the_bot_and_flushes_the_question_log(
 @pytest.mark.parametrize(
     ("error", "expected", "code"),
     [
-        (discord.LoginFailure("Improper token"), "Reset Token", cli.EXIT_CONFIG),
-        (discord.PrivilegedIntentsRequired(0), "Privileged", cli.EXIT_CONFIG),
-        (OSError("Name or service not known"), "cannot reach Discord", cli.EXIT_UNAVAILABLE),
+        (discord.LoginFailure("Improper token"), "Reset Token", EXIT_CONFIG),
+        (discord.PrivilegedIntentsRequired(0), "Privileged", EXIT_CONFIG),
+        (OSError("Name or service not known"), "cannot reach Discord", EXIT_UNAVAILABLE),
     ],
 )
 def test_discord_refusals_are_explained(
@@ -232,7 +237,7 @@ def test_discord_refusals_are_explained(
         raise error
 
     monkeypatch.setattr(FactBot, "start", refused)
-    assert cli.run(parse("run")) == code
+    assert run_command("run") == code
     err = capsys.readouterr().err
     assert expected in err and FAKE_TOKEN not in err and "Traceback" not in err
 
@@ -254,9 +259,9 @@ def test_sync_command_forces_a_sync(
         return SyncOutcome("global", True, ("about", "ask"), "x")
 
     monkeypatch.setattr(FactBot, "login", no_login)
-    monkeypatch.setattr(cli, "sync_for", fake_sync)
+    monkeypatch.setattr(runner, "sync_for", fake_sync)
 
-    assert cli.sync(parse("sync", "--global")) == cli.EXIT_OK
+    assert run_command("sync", "--global") == EXIT_OK
     assert calls == [
         {
             "force": True,

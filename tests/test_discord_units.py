@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import config, questionlog
 from bot.config import SETTINGS, ConfigError, Cooldown, Settings, check_token, resolve_log_salt
 from bot.discord_app import render
 from bot.discord_app.client import create_bot, invite_url
@@ -156,6 +157,89 @@ def test_the_largest_values_that_make_sense_are_accepted() -> None:
     )
 
 
+def test_the_defaults_match_the_question_log() -> None:
+    """config.py does not import the question log, so the two copies of these are checked here."""
+    assert config.DEFAULT_DB_PATH == questionlog.DEFAULT_DB_PATH
+    assert config.MAX_RETENTION_DAYS == questionlog.MAX_RETENTION_DAYS
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0-3", (0, 1, 2, 3)),
+        ("0,2,5", (0, 2, 5)),
+        (" 5, 0 ,2 ", (0, 2, 5)),
+        ("7", (7,)),
+        ("999-999", (999,)),
+    ],
+)
+def test_shard_ids_are_a_range_or_a_list(value: str, expected: tuple[int, ...]) -> None:
+    s = Settings.from_env(
+        {"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": value}, env_file=None, require_token=False
+    )
+    assert s.shard_ids == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"FACTBOT_SHARD_IDS": "0-3"}, "only applies with FACTBOT_SHARDED=true"),
+        ({"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": "3-0"}, '"0-3"'),
+        ({"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": "0,2,2"}, "each once"),
+        ({"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": "0-1000"}, "0 to 999"),
+        ({"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": "a-b"}, "'a-b'"),
+        ({"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": "0,,1"}, "0 to 999"),
+        (
+            {"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_COUNT": "4", "FACTBOT_SHARD_IDS": "2-4"},
+            "shard 4 does not exist with FACTBOT_SHARD_COUNT=4",
+        ),
+    ],
+)
+def test_bad_shard_ids_are_one_line(env: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(env, env_file=None, require_token=False)
+    assert info.value.variable == "FACTBOT_SHARD_IDS" and expected in str(info.value), str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "data/questions.sqlite3",
+        "sqlite:////var/lib/factbot/q.sqlite3",
+        "postgresql://factbot:s3cret@db.internal:5432/factbot",
+        "postgresql+psycopg://factbot@localhost/factbot",
+        "postgres://localhost/factbot",
+    ],
+)
+def test_a_database_url_is_a_sqlite_path_or_a_postgresql_url(url: str) -> None:
+    s = Settings.from_env({"FACTBOT_DATABASE_URL": url}, env_file=None, require_token=False)
+    assert s.database_url == url
+    assert "s3cret" not in repr(s), "a password in the URL stays out of reprs and logs"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mysql://root:hunter2@db/factbot", "not a mysql:// URL"),
+        ("postgresql:///factbot?password=hunter2", "with a host"),
+        ("sqlite://", "with a file path"),
+    ],
+)
+def test_a_bad_database_url_is_one_line_without_the_password(url: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"FACTBOT_DATABASE_URL": url}, env_file=None, require_token=False)
+    message = str(info.value)
+    assert info.value.variable == "FACTBOT_DATABASE_URL" and expected in message, message
+    assert "hunter2" not in message and "\n" not in message
+
+
+def test_the_token_is_a_secret() -> None:
+    s = Settings.from_env({"DISCORD_TOKEN": FAKE_TOKEN}, env_file=None)
+    assert s.token.get_secret_value() == FAKE_TOKEN
+    assert FAKE_TOKEN not in repr(s) and FAKE_TOKEN not in str(s) and FAKE_TOKEN not in s.model_dump_json()
+
+
 def test_a_misspelt_setting_gets_a_did_you_mean() -> None:
     s = Settings.from_env(
         {"DISCORD_TOKEN": FAKE_TOKEN, "FACTBOT_RETENTON_DAYS": "30", "FACTBOT_WHATEVER": "1"}, env_file=None
@@ -167,6 +251,12 @@ def test_a_misspelt_setting_gets_a_did_you_mean() -> None:
         f"FACTBOT_WHATEVER {ignored} (see .env.example for the settings)",
     )
     assert set(s.notices) <= set(s.warnings())  # logged at start-up by `run`
+
+
+def test_a_setting_in_lower_case_is_read_and_not_warned_about() -> None:
+    """pydantic-settings matches names case-insensitively; the misspelling warning agrees with it."""
+    s = Settings.from_env({"factbot_log_level": "debug"}, env_file=None, require_token=False)
+    assert s.log_level == "DEBUG" and s.notices == ()
 
 
 def test_every_documented_setting_is_known() -> None:
@@ -210,14 +300,14 @@ def test_dotenv_fills_in_but_never_overrides(tmp_path: Path, monkeypatch: pytest
     env_file = tmp_path / ".env"
     env_file.write_text(f"DISCORD_TOKEN={FAKE_TOKEN}\nFACTBOT_LOG_LEVEL=ERROR\nFACTBOT_COOLDOWN=2/5\n")
     s = Settings.from_env({"FACTBOT_LOG_LEVEL": "WARNING"}, env_file=env_file)
-    assert (s.token, s.log_level, s.cooldown) == (FAKE_TOKEN, "WARNING", Cooldown(2, 5.0))
+    assert (s.token.get_secret_value(), s.log_level, s.cooldown) == (FAKE_TOKEN, "WARNING", Cooldown(2, 5.0))
 
     for name in [n for n in os.environ if n.startswith("FACTBOT_") or n == "DISCORD_TOKEN"]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("FACTBOT_LOG_LEVEL", "DEBUG")
-    s = Settings.from_env(env_file=env_file)  # the real path: load_dotenv(override=False), then os.environ
-    assert (s.token, s.log_level) == (FAKE_TOKEN, "DEBUG")
-    monkeypatch.delenv("DISCORD_TOKEN")  # load_dotenv put it there
+    s = Settings.from_env(env_file=env_file)  # the real path: pydantic-settings reads os.environ, then .env
+    assert (s.token.get_secret_value(), s.log_level) == (FAKE_TOKEN, "DEBUG")
+    assert "DISCORD_TOKEN" not in os.environ, "reading .env changes nothing global"
 
 
 def test_a_missing_salt_is_generated_once_and_kept_private(tmp_path: Path) -> None:
@@ -247,19 +337,20 @@ class Clock:
 def test_throttle_allows_rate_per_window_and_notifies_once() -> None:
     clock = Clock()
     throttle = Throttle(Cooldown(2, 10.0), clock)
-    verdicts = [throttle.hit(1) for _ in range(5)]
+    alice, bob = discord.Object(1), discord.Object(2)
+    verdicts = [throttle.hit(alice) for _ in range(5)]
     assert [v.allowed for v in verdicts] == [True, True, False, False, False]
     assert [v.notify for v in verdicts] == [False, False, True, False, False]
-    assert throttle.hit(2).allowed, "per user"
+    assert throttle.hit(bob).allowed, "per user"
     clock.now += 10
-    assert throttle.hit(1).allowed
-    assert throttle.hit(1).allowed
-    assert throttle.hit(1).notify, "a new window may notify again"
+    assert throttle.hit(alice).allowed
+    assert throttle.hit(alice).allowed
+    assert throttle.hit(alice).notify, "a new window may notify again"
 
 
 def test_throttle_off() -> None:
     throttle = Throttle(Cooldown(0, 0.0))
-    assert all(throttle.hit(1).allowed for _ in range(1000))
+    assert all(throttle.hit(discord.Object(1)).allowed for _ in range(1000))
 
 
 # --- renderer limits -----------------------------------------------------------------------------------

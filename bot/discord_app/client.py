@@ -233,7 +233,7 @@ def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_factbot", False)]:
         root.removeHandler(old)
-    handler = RedactingHandler(settings.token)
+    handler = RedactingHandler(settings.token.get_secret_value())
     handler._factbot = True  # type: ignore[attr-defined]
     discord.utils.setup_logging(
         handler=handler, level=logging.getLevelNamesMapping()[settings.log_level], root=True

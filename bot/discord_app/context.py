@@ -36,7 +36,7 @@ class AppContext:
     async def refused(self, interaction: discord.Interaction[discord.Client], language: str | None) -> bool:
         """Count one question against the asker's rate limit; over it, acknowledge the interaction
         with the polite notice (ephemeral, so a flood stays out of the channel) and return True."""
-        verdict = self.throttle.hit(interaction.user.id)
+        verdict = self.throttle.hit(interaction.user)
         if verdict.allowed:
             return False
         await interaction.response.send_message(

@@ -85,7 +85,7 @@ class MessagesCog(commands.Cog, name="Messages"):
                 )
             return
 
-        verdict = self.ctx.throttle.hit(message.author.id)
+        verdict = self.ctx.throttle.hit(message.author)
         if not verdict.allowed:
             if verdict.notify:  # once per window; the rest of a flood is ignored silently
                 await self._send(message, content=self.ctx.cooldown_notice(verdict))
