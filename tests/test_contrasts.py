@@ -208,3 +208,34 @@ def test_code_switching_is_answered_in_spanish_names_are_no_language(
 def test_spanish_chat_spellings_are_repaired_by_sound(engine: Engine) -> None:
     answer = engine.answer("kuantos presos politicos kedan en venezuela")
     assert answer.answered and answer.language == "es" and "700" in answer.text, answer.text
+
+
+def test_the_other_side_of_a_disagreement_makes_a_claim_disputed_not_contradicted(engine: Engine) -> None:
+    answer = engine.answer("Edmundo González Urrutia fue el ganador de las presidenciales")
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.DISPUTED, answer.text
+    assert "Oposición venezolana" in answer.text  # the source's name in the reader's language
+
+
+def test_a_value_neither_side_gives_is_contradicted_with_both_sides(engine: Engine) -> None:
+    answer = engine.answer("María Corina Machado won the 2024 presidential election")
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
+    assert "Maduro" in answer.verdict.sourced and "González" in answer.verdict.sourced
+
+
+@pytest.mark.parametrize(
+    ("claim", "asserted"),
+    [
+        ("precisely 87 prisoners got out of Tocorón on 1 January", "precisely 87"),
+        ("fewer than 700 political prisoners are still detained", "fewer than 700"),
+    ],
+)
+def test_a_hedge_the_source_rules_out_is_contradicted(engine: Engine, claim: str, asserted: str) -> None:
+    """The sources say "at least 87", "more than 700": an exact or a lower figure claimed is not so."""
+    answer = engine.answer(claim)
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
+    assert answer.verdict.asserted == asserted
+
+
+def test_a_plain_figure_within_the_sources_hedge_is_still_supported(engine: Engine) -> None:
+    answer = engine.answer("87 prisoners got out of Tocorón on 1 January")
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.SUPPORTED, answer.text

@@ -44,7 +44,7 @@ def render_template(qa: QA, base: KnowledgeBase, language: str = "en") -> str:
             when = fact.when()
             return when.label(language) if when else ""
         if part == "source":
-            return joiner.join(base.sources[a.source].name for a in fact.sources)
+            return joiner.join(base.sources[a.source].name_in(language) for a in fact.sources)
         return fact_value(fact, language)
 
     return TEMPLATE_REF.sub(fill, template)
@@ -59,6 +59,7 @@ def citation(attribution: Attribution, fact: Fact, base: KnowledgeBase, language
     if date is None:  # fall back to the date of the report that carried it
         date = next((c.published for c in reversed(chain) if c.published), None) or source.published
     return Citation(
+        # a citation names the source as the source text does; the answer's own words translate it
         source=source.name,
         kind=kind_label(language, source.kind.value),
         date=date.iso() if date else "",
@@ -92,7 +93,7 @@ def fact_use(fact: Fact, base: KnowledgeBase, language: str = "en") -> FactUse:
         value=fact_value(fact, language) or fact_statement(fact, language),
         date=when.iso() if when else "",
         date_label=(when.label(language) if when else "") + note,
-        claimants=tuple(base.sources[a.source].name for a in fact.sources),
+        claimants=tuple(base.sources[a.source].name_in(language) for a in fact.sources),
     )
 
 
@@ -106,7 +107,7 @@ def disagreements(fact_ids: list[str], base: KnowledgeBase, language: str = "en"
             if other not in shown:
                 shown.add(other)
                 o = base.facts[other]
-                who = joiner.join(base.sources[a.source].name for a in o.sources)
+                who = joiner.join(base.sources[a.source].name_in(language) for a in o.sources)
                 lines.append(
                     text(language, "not_everyone_agrees", who=who, statement=fact_statement(o, language))
                 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -48,6 +49,9 @@ class LanguageData(BaseModel):
     months: dict[str, int] = Field(default_factory=dict)
     ordinals: dict[str, int] = Field(default_factory=dict)
     cardinals: dict[str, int] = Field(default_factory=dict)
+    figure_qualifiers: dict[str, Literal["exact", "below", "at_most", "above"]] = Field(default_factory=dict)
+    """How a claim hedges its figure ("exactly 87", "fewer than 700"): set against the hedge the
+    source gave ("at least 87", "more than 700")."""
     """Numbers in words ("two", "ochenta"): a question's figures, whether typed in digits or not.
     "one" and "uno" are not here: they are pronouns and articles more often than figures."""
     question_words: list[str] = Field(default_factory=list)

@@ -18,11 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import cast
 
 from bot.engine.answer import Verdict, VerdictKind
 from bot.engine.compose import fact_statement, fact_use, fact_value
 from bot.engine.index import Index, IndexedEntry
-from bot.engine.language import merged_words
+from bot.engine.language import merged_map, merged_words
 from bot.engine.lexicon import Analysis, Lexicon, is_month_token, is_statement
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Fact, Intent
@@ -56,7 +57,7 @@ def judge(
     asserted_values = _named_values(q.terms, lexicon)
     held = _fact_values(facts, entry, base, lexicon) if asserted_values else {}
     if (
-        wrong := _contradicted_value(q.normalized, asserted_values, held, entry, lexicon, language)
+        wrong := _contradicted_value(q.normalized, asserted_values, held, entry, base, lexicon, language)
     ) is not None:
         return wrong
     if (narrowed := _narrowed(q, asserted_values, held, lexicon, language)) is not None:
@@ -130,7 +131,10 @@ def _fact_values(
     whose own value names it first (they are what to show); then those only the entry's answer
     names, credited to its first fact (the answer is written from its facts)."""
     out: dict[str, list[tuple[Fact, str, int]]] = {}
-    for fact in facts:
+    # the other side of a disagreement is what the sources say too: "González won" is disputed,
+    # never contradicted by the published results alone
+    rivals = [base.facts[o] for f in facts for o in f.conflicts_with if base.facts[o] not in facts]
+    for fact in [*facts, *rivals]:
         names = [base.sources[a.source].name for a in fact.sources]
         text = " ".join([fact.statement, fact.value or "", *names])
         own = set(lexicon.analyse(fact.value or "", intent=False).terms)
@@ -147,6 +151,7 @@ def _contradicted_value(
     named: dict[str, set[str]],
     held: dict[str, list[tuple[Fact, str]]],
     entry: IndexedEntry,
+    base: KnowledgeBase,
     lexicon: Lexicon,
     language: str,
 ) -> Verdict | None:
@@ -164,6 +169,12 @@ def _contradicted_value(
             sourced = fact_statement(fact, language)  # "…released on Thursday, 1 January 2026"
         else:
             sourced = _as_written(value, entry.qa.answer, lexicon)  # "Tocorón", as the answer has it
+        if fact.conflicts_with:
+            # "Machado won": neither side says so; each side is shown with who says it
+            sides = [
+                fact_use(f, base, language) for f in (fact, *(base.facts[o] for o in fact.conflicts_with))
+            ]
+            sourced = " / ".join(f"{side.value} ({', '.join(side.claimants)})" for side in sides)
         return Verdict(VerdictKind.CONTRADICTED, asserted, sourced, fact.id)
     return None
 
@@ -268,8 +279,45 @@ def _judge_figures(
         matching = [f for f in everything if _agrees(float(figure), f)]
         if not matching:
             continue
+        if _hedges_clash(_claimed_hedge(q.normalized, figure), matching[0]):
+            # "exactly 87" where the sources say "at least 87"; "fewer than 700" against "more than 700"
+            claimed = f"{_claimed_hedge_words(q.normalized, figure)} {figure}".strip()
+            return _verdict(VerdictKind.CONTRADICTED, claimed, matching[0], base, language)
         return _attributed(matching[0], figure, credited, base, lexicon, language)
     return _verdict(VerdictKind.CONTRADICTED, figures[0], counted[0], base, language)
+
+
+_CLAIM_HEDGES = cast(dict[str, str], merged_map("figure_qualifiers"))
+_HEDGE_ALT = "|".join(sorted((re.escape(normalize(h)) for h in _CLAIM_HEDGES), key=len, reverse=True))
+_HEDGE_KIND = {normalize(h): kind for h, kind in _CLAIM_HEDGES.items()}
+SOURCE_LOWER_BOUNDS = frozenset({"at least", "more than", "over", "al menos", "mas de"})
+"""A source's hedges that make its figure a floor: the true number may be higher."""
+
+
+def _claimed_hedge_words(normalized: str, figure: str) -> str:
+    m = re.search(rf"\b({_HEDGE_ALT}) (?:the )?{re.escape(figure)}\b", normalized) or re.search(
+        rf"\b{re.escape(figure)}\b.{{0,40}}\b({_HEDGE_ALT})\b", normalized
+    )
+    return m.group(1) if m else ""
+
+
+def _claimed_hedge(normalized: str, figure: str) -> str | None:
+    """How the claim hedges a figure it states: exact, below, at_most or above; None when plain."""
+    words = _claimed_hedge_words(normalized, figure)
+    return _HEDGE_KIND.get(words) if words else None
+
+
+def _hedges_clash(claimed: str | None, fact: Fact) -> bool:
+    """A claimed hedge the source's own rules out: "exactly" or "at most" against a floor or an
+    estimate, "fewer than" against a floor."""
+    qualifier = (fact.qualifier or "").casefold()
+    floor = qualifier in SOURCE_LOWER_BOUNDS
+    estimate = qualifier in HEDGES
+    if claimed in ("exact", "at_most"):
+        return floor or estimate
+    if claimed == "below":
+        return floor
+    return False
 
 
 def _attributed(

@@ -185,6 +185,12 @@ class Story(Entry):
         )
 
 
+class SourceText(Entry):
+    """A source's name in another language ("Gobierno venezolano"); a proper name needs none."""
+
+    name: ShortText | None = None
+
+
 class Source(Entry):
     """Someone who said something (a group, a government) or a publication that carried it."""
 
@@ -201,6 +207,12 @@ class Source(Entry):
     language: str | None = None
     via: list[Id] = Field(default_factory=list)
     """For a publication: the agencies it cites, nearest first (TASR cites AFP)."""
+    translations: dict[LanguageCode, SourceText] = Field(default_factory=dict)
+
+    def name_in(self, language: str) -> str:
+        """The name as a reader of `language` knows it: translated where the base translates it."""
+        tr = self.translations.get(language)
+        return tr.name if tr is not None and tr.name else self.name
 
 
 class Attribution(Entry):
