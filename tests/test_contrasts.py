@@ -239,3 +239,11 @@ def test_a_hedge_the_source_rules_out_is_contradicted(engine: Engine, claim: str
 def test_a_plain_figure_within_the_sources_hedge_is_still_supported(engine: Engine) -> None:
     answer = engine.answer("87 prisoners got out of Tocorón on 1 January")
     assert answer.verdict is not None and answer.verdict.kind == VerdictKind.SUPPORTED, answer.text
+
+
+def test_the_right_year_never_confirms_a_disputed_winner(engine: Engine) -> None:
+    """Confirming a disputed claim because its year is right is confirming a false claim."""
+    answer = engine.answer("González Urrutia won the presidential election in 2024")
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.DISPUTED, answer.text
+    dated = engine.answer("the presidential election took place in July 2024")
+    assert dated.verdict is not None and dated.verdict.kind == VerdictKind.SUPPORTED, dated.text

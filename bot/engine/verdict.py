@@ -62,10 +62,15 @@ def judge(
         return wrong
     if (narrowed := _narrowed(q, asserted_values, held, lexicon, language)) is not None:
         return narrowed
+    side = _names_a_side(q, facts, base, index, language)
     months = any(is_month_token(t) for t in q.terms)
     if q.days or months or (entry.answers_date and q.years):
         verdict = _judge_date(q, facts, language)
         if verdict is not None and (verdict.kind != VerdictKind.SUPPORTED or entry.answers_date):
+            # "González won the 2024 election": the right year, and a winner the sources dispute (of
+            # that year: "Maduro has been president since 2013" is about another date)
+            if side is not None and verdict.kind == VerdictKind.SUPPORTED and _of_the_years(side, q, base):
+                return side
             return verdict
     # "detained in the protests after the 2018 election": a year none of the entry's facts is of
     years = q.years - amounts  # "more than 2000 released": a figure, not the year 2000
@@ -75,17 +80,8 @@ def judge(
         return Verdict(VerdictKind.CONTRADICTED, " ".join(sorted(years)), str(when.year), dated.id)
     if (restated := _restates(q, entry, facts, index)) is not None:
         return _attributed(restated, "", credited, base, lexicon, language)
-    # "Maduro won the 2024 election": the claim names a side of a disagreement among the sources
-    named = set(q.terms) & index.entity_terms
-    for fact in facts:
-        values = [fact, *(base.facts[o] for o in fact.conflicts_with)]
-        # a disagreement over a figure is judged only by a claim that states a figure (above)
-        if (
-            fact.conflicts_with
-            and fact.amount is None
-            and any(named & _value_terms(v, lexicon) for v in values)
-        ):
-            return _disputed(fact, base, "", language)
+    if side is not None:
+        return side
     if asserted_values and (agreed := _agreed_value(q, entry, asserted_values, held)) is not None:
         fact, value = agreed
         verdict = _attributed(
@@ -112,6 +108,30 @@ def only_said_by(q: Analysis, entry: IndexedEntry, base: KnowledgeBase, index: I
         fact = base.facts[fid]
         if fact.alleged and not credited & _claimant_terms(fact, base, lexicon):
             return ", ".join(base.sources[a.source].name for a in fact.sources)
+    return None
+
+
+def _of_the_years(verdict: Verdict, q: Analysis, base: KnowledgeBase) -> bool:
+    """Whether the verdict's fact is of a year the claim names (or the claim names none)."""
+    when = base.facts[verdict.fact_id].when() if verdict.fact_id in base.facts else None
+    return not q.years or (when is not None and str(when.year) in q.years)
+
+
+def _names_a_side(
+    q: Analysis, facts: list[Fact], base: KnowledgeBase, index: Index, language: str
+) -> Verdict | None:
+    """ "Maduro won the 2024 election": a claim naming a side of a disagreement among the sources
+    is disputed, and every side is shown."""
+    named = set(q.terms) & index.entity_terms
+    for fact in facts:
+        values = [fact, *(base.facts[o] for o in fact.conflicts_with)]
+        # a disagreement over a figure is judged only by a claim that states a figure
+        if (
+            fact.conflicts_with
+            and fact.amount is None
+            and any(named & _value_terms(v, index.lexicon) for v in values)
+        ):
+            return _disputed(fact, base, "", language)
     return None
 
 
