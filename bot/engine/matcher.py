@@ -384,7 +384,10 @@ class Matcher:
         # question asserts: "the protests were in June, weren't they?", "why did they free 80?". The
         # entry's own date or figure corrects it. Elsewhere a date sets the scope: "who won the 2018
         # election" is another story.
-        asks_date = q.intent in (Intent.DATE, Intent.DURATION) or q.checking
+        # a statement asserts its date ("the US has been hitting boats since June"); a yes/no question
+        # about one ("did they free anyone on 31 December?") asks whether anything happened then
+        states = asked.asserts and q.intent != Intent.YESNO
+        asks_date = q.intent in (Intent.DATE, Intent.DURATION) or q.checking or states
         dated = CHECKED_CLAIM_FACTOR if entry.answers_date and asks_date else mismatch
         check("year", bool(q.years - entry.years), dated)
         check("day", bool(q.days - entry.days), dated)
@@ -401,7 +404,7 @@ class Matcher:
             asks_count = q.intent == Intent.COUNT and not asked.claim
             if entry.answers_figure and not q.numbers & entry.numbers and not asks_count:
                 figure = CHECKED_CLAIM_FACTOR
-            elif not asked.claim:
+            elif not asked.claim and not states:
                 figure = MISMATCH_FACTOR
             elif not q.numbers & entry.numbers:
                 # "78 or 87?": the entry that knows one of the figures is the one being checked
