@@ -158,6 +158,34 @@ async def test_stats_counts_outcomes_feedback_and_misses(world: World) -> None:
         await world.alice.slash(world.channel, "stats")
 
 
+async def test_stats_groups_near_duplicate_misses_as_misses_does(world: World) -> None:
+    """Ten typings of one question the base cannot answer are one line of /stats, not ten "1×" lines."""
+    typings = [
+        "How many prisoners were freed in Cuba?",
+        "how many prisoners were freed in cuba",
+        "How many prisoners were freed in Cuba",
+        "how many prisoners were freed in Cuba??",
+        "How many prisonres were freed in Cuba?",
+        "how many prisoner were freed in cuba?",
+        "HOW MANY PRISONERS WERE FREED IN CUBA",
+        "How many prisoners were freed in Cuba ?",
+        "how many prisoners where freed in cuba",
+        "How many prisoners were freed, in Cuba?",
+    ]
+    for n, question in enumerate(typings):
+        await (world.alice if n % 2 else world.bob).slash(world.channel, "ask", question=question)
+    await world.alice.slash(world.channel, "ask", question="What is the weather in Caracas?")
+
+    result = await world.admin.slash(world.channel, "stats")
+
+    fields = {f.name: f.value for f in result.response.embeds[0].fields}
+    lines = (fields["Top misses"] or "").splitlines()
+    assert fields["Declined"] == "11"
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("10× ") and "cuba" in lines[0].casefold() and "wordings)" in lines[0]
+    assert lines[1] == "1× What is the weather in Caracas?"
+
+
 @pytest.mark.factbot(watch_seconds=5)
 async def test_a_saved_file_is_picked_up_without_reload(world: World, knowledge_copy: Path) -> None:
     path = questions_file(knowledge_copy)

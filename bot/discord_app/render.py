@@ -566,7 +566,11 @@ def stats_embed(stats: LogStats | None, base: KnowledgeBase, note: str = "") -> 
             ("People", stats.distinct_users),
         ):
             embed.add_field(name=name, value=str(value), inline=True)
-        misses = [f"{n}× {escape_user_text(q, 200)}" for q, n in stats.top_misses]
+        # Near-duplicates are one group, as in `misses`: a question typed ten ways is one line.
+        misses = [
+            f"{n}× {escape_user_text(q, 200)}" + (f" ({k} wordings)" if k > 1 else "")
+            for q, n, k in stats.top_misses
+        ]
         embed.add_field(
             name="Top misses",
             value=join_within(misses, FIELD_VALUE_LIMIT) if misses else "None so far.",
