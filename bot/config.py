@@ -23,7 +23,7 @@ from typing import Final, TypeVar
 
 from dotenv import dotenv_values
 
-from bot.questionlog import DEFAULT_DB_PATH, MAX_RETENTION_DAYS, QuestionLog
+from bot.questionlog import DEFAULT_DB_PATH, MAX_RETENTION_DAYS, Database, QuestionLog, is_postgres
 from bot.snapshot import KEY_FILE_NAME, OFF_VALUES, SnapshotCache, cache_dir_from_env
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,9 @@ SETTINGS: Final = (
     "FACTBOT_LOG_SALT",
     "FACTBOT_RETENTION_DAYS",
     "FACTBOT_LOG_LEVEL",
+    # --- cluster (issue 15) ---
+    "FACTBOT_DATABASE_URL",
+    "FACTBOT_SHARD_IDS",
 )
 """Every variable factbot reads (all documented in `.env.example`)."""
 
@@ -130,6 +133,30 @@ class Settings:
     """Where built engines are snapshotted (see `bot.snapshot`); None: no snapshots."""
     notices: tuple[str, ...] = ()
     """Problems worth a warning in every command, such as a misspelt `FACTBOT_*` variable."""
+    # --- cluster (issue 15): to port into the pydantic-settings rewrite as these two fields -------
+    database_url: str | None = field(default=None, repr=False)
+    """FACTBOT_DATABASE_URL: `postgresql://…` shares the log (and reloads) between processes; a path
+    is a SQLite file; None: `db_path` (FACTBOT_DB_PATH), as before. Kept out of repr: it may hold
+    a password."""
+    shard_ids: tuple[int, ...] | None = None
+    """FACTBOT_SHARD_IDS: the shards this process runs (of FACTBOT_SHARD_COUNT); None: all of them."""
+
+    @property
+    def database(self) -> Database | None:
+        """The question log's database: the URL when set, else the SQLite path (None: no log)."""
+        if self.database_url is not None:
+            return (
+                self.database_url if is_postgres(self.database_url) else Path(self.database_url).expanduser()
+            )
+        return self.db_path
+
+    @property
+    def syncs_commands(self) -> bool:
+        """Whether this process syncs the command tree: in a cluster only the one that runs shard 0,
+        so that several processes starting at once do not race each other for Discord's sync."""
+        return self.shard_ids is None or 0 in self.shard_ids
+
+    # --- end of cluster settings ----------------------------------------------------------------
 
     @property
     def state_dir(self) -> Path:
@@ -185,6 +212,27 @@ class Settings:
             raise ConfigError("FACTBOT_LOG_LEVEL", f"expected one of {', '.join(_LOG_LEVELS)}, not {level!r}")
         sharded = _parse(env, "FACTBOT_SHARDED", _bool, False)
         shard_count = _parse(env, "FACTBOT_SHARD_COUNT", _shard_count, None)
+        # --- cluster (issue 15) ---
+        shard_ids = _parse(env, "FACTBOT_SHARD_IDS", _shard_ids, None)
+        database_url = _parse(env, "FACTBOT_DATABASE_URL", _database_url, None)
+        if shard_ids is not None:
+            if shard_count is None:
+                raise ConfigError(
+                    "FACTBOT_SHARD_IDS", "needs FACTBOT_SHARD_COUNT (the shards of every process)"
+                )
+            if max(shard_ids) >= shard_count:
+                raise ConfigError(
+                    "FACTBOT_SHARD_IDS",
+                    f"shard {max(shard_ids)} is not below FACTBOT_SHARD_COUNT={shard_count}",
+                )
+            sharded = True  # a slice of the shards is sharding
+        if database_url is not None and is_postgres(database_url) and not get("FACTBOT_LOG_SALT"):
+            # Every process must hash user ids alike, or one user counts (and votes) once per machine.
+            raise ConfigError(
+                "FACTBOT_LOG_SALT",
+                "must be set (the same on every process) when FACTBOT_DATABASE_URL is PostgreSQL",
+            )
+        # --- end of cluster settings ---
         if shard_count is not None and not sharded:
             raise ConfigError("FACTBOT_SHARD_COUNT", "only applies with FACTBOT_SHARDED=true")
         return cls(
@@ -203,6 +251,8 @@ class Settings:
             watch_seconds=_parse(env, "FACTBOT_WATCH_SECONDS", _seconds, 0.0),
             cache_dir=cache_dir_from_env(env),
             notices=tuple(unknown_setting_warnings(env)),
+            database_url=database_url,  # cluster (issue 15)
+            shard_ids=shard_ids,  # cluster (issue 15)
         )
 
     def warnings(self) -> list[str]:
@@ -381,16 +431,46 @@ def _cooldown(raw: str) -> Cooldown:
     return Cooldown(int(match.group(1)), float(match.group(2)))
 
 
+# --- cluster (issue 15): parsers ------------------------------------------------------------------
+
+
+def _shard_ids(raw: str) -> tuple[int, ...]:
+    """'0-3' or '0,2' or '0-1,4': the shard ids, sorted, each once."""
+    expected = f"expected shard ids such as 0-3 or 0,2 (each from 0 to {MAX_SHARDS - 1}), not {_shown(raw)}"
+    ids: set[int] = set()
+    for part in raw.split(","):
+        match = re.fullmatch(r"\s*([0-9]{1,4})\s*(?:-\s*([0-9]{1,4})\s*)?", part)
+        if not match:
+            raise ValueError(expected)
+        low, high = int(match.group(1)), int(match.group(2) or match.group(1))
+        if low > high or high >= MAX_SHARDS:
+            raise ValueError(expected)
+        ids.update(range(low, high + 1))
+    return tuple(sorted(ids))
+
+
+def _database_url(raw: str) -> str:
+    """A postgresql:// URL, or a SQLite path; another scheme is a mistake worth naming."""
+    if is_postgres(raw):
+        return raw
+    if re.match(r"^[a-z][a-z0-9+.-]*://", raw, flags=re.IGNORECASE):
+        raise ValueError("expected postgresql://user:password@host:port/database or a SQLite file path")
+    return raw
+
+
+# --- end of cluster parsers -----------------------------------------------------------------------
+
+
 def open_question_log(settings: Settings) -> QuestionLog | None:
-    """The question log as configured (None when FACTBOT_DB_PATH=off); a failing log only warns.
+    """The question log as configured (None when FACTBOT_DB_PATH=off and no FACTBOT_DATABASE_URL);
+    a failing log only warns.
 
     Raises OSError when the salt file cannot be written.
     """
-    if settings.db_path is None:
+    database = settings.database
+    if database is None:
         return None
-    qlog = QuestionLog(
-        settings.db_path, salt=resolve_log_salt(settings), retention_days=settings.retention_days
-    )
+    qlog = QuestionLog(database, salt=resolve_log_salt(settings), retention_days=settings.retention_days)
     if not qlog.open():
         if qlog.healthy:  # e.g. another process holds the file: records wait in memory meanwhile
             log.warning("the question log is not open yet (%s); it keeps trying", qlog.last_error)

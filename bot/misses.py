@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final, TextIO
 
-from bot.questionlog import DEFAULT_DB_PATH, read_miss_rows
+from bot.questionlog import DEFAULT_DB_PATH, Database, is_postgres, read_miss_rows, redact
 from bot.questionlog.grouping import DEFAULT_THRESHOLD as DEFAULT_THRESHOLD
 from bot.questionlog.grouping import KINDS as KINDS
 from bot.questionlog.grouping import Closest as Closest
@@ -201,6 +201,11 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _database(text: str) -> Path | str:
+    """--db: a SQLite file, or a postgresql:// URL (kept as typed: a Path would fold its '//')."""
+    return text if is_postgres(text) else Path(text)
+
+
 def add_misses_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `misses` sub-command; the caller dispatches to `run_misses(args, closest=...)`."""
     parser = subparsers.add_parser(
@@ -221,7 +226,7 @@ def add_misses_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     parser.add_argument("--format", choices=sorted(RENDERERS), default="table", help="output format")
     parser.add_argument(
         "--db",
-        type=Path,
+        type=_database,
         default=None,
         metavar="PATH",
         help=f"question log (default: FACTBOT_DB_PATH from the environment or .env, else {DEFAULT_DB_PATH})",
@@ -253,10 +258,10 @@ def run_misses(
     stdout = out if out is not None else sys.stdout
     stderr = err if err is not None else sys.stderr
     fmt: str = getattr(args, "format", "table")
-    db = Path(getattr(args, "db", None) or DEFAULT_DB_PATH)
-    since: datetime | None = getattr(args, "since", None)
-    limit: int = getattr(args, "limit", 20)
-    threshold: float = getattr(args, "threshold", DEFAULT_THRESHOLD)
+    raw_db = getattr(args, "db", None) or DEFAULT_DB_PATH
+    if is_postgres(raw_db):
+        return _print_groups(str(raw_db), args, closest, stdout, stderr)
+    db = Path(raw_db)
 
     if db.exists() and not db.is_file():
         kind = "a directory" if db.is_dir() else "not a regular file"
@@ -271,10 +276,26 @@ def run_misses(
             print(message, file=stderr)
             stdout.write(RENDERERS[fmt]([]))
         return 0
+    return _print_groups(db, args, closest, stdout, stderr)
+
+
+def _print_groups(
+    db: Database,
+    args: argparse.Namespace,
+    closest: Closest | None,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    fmt: str = getattr(args, "format", "table")
+    since: datetime | None = getattr(args, "since", None)
+    limit: int = getattr(args, "limit", 20)
+    threshold: float = getattr(args, "threshold", DEFAULT_THRESHOLD)
     try:
         rows = read_miss_rows(db, since, only=getattr(args, "only", "all"))
-    except sqlite3.Error as exc:
-        print(f"Cannot read the question log {db}: {exc}", file=stderr)
+    except Exception as exc:  # sqlite3.Error or psycopg.Error: the reader says why, in one line
+        if not _is_database_error(exc):
+            raise
+        print(f"Cannot read the question log {redact(db)}: {exc}", file=stderr)
         return 1
 
     groups = group_misses(rows, closest=closest, threshold=threshold)
@@ -282,3 +303,13 @@ def run_misses(
         groups = groups[:limit]
     stdout.write(RENDERERS[fmt](groups))
     return 0
+
+
+def _is_database_error(exc: Exception) -> bool:
+    if isinstance(exc, sqlite3.Error):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - a dependency
+        return False
+    return isinstance(exc, psycopg.Error)

@@ -23,10 +23,12 @@ from typing import Any
 
 import discord
 
+from bot.cluster import ReloadBus
 from bot.config import TOKEN_HELP, ConfigError, Settings, open_question_log
 from bot.discord_app.client import create_bot, setup_logging, sync_for
 from bot.discord_app.context import AnyBot
 from bot.knowledge import KnowledgeError
+from bot.questionlog import is_postgres
 from bot.service import FactService
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
     settings = _configured(args)
     if settings is None:
         return EXIT_CONFIG
+    bus: ReloadBus | None = None
     try:
         questions = open_question_log(settings)
     except OSError as exc:  # e.g. the salt file cannot be written
@@ -147,10 +150,16 @@ def run(args: argparse.Namespace) -> int:
         except KnowledgeError as exc:
             print(exc.report(), file=sys.stderr)
             return EXIT_KNOWLEDGE
-        log.info("knowledge: %s", service.engine.base.summary_line())
+        log.info("knowledge: %s (version %s)", service.engine.base.summary_line(), service.base_version)
+        if is_postgres(settings.database):
+            # A cluster: every process's reloads reach the others (LISTEN/NOTIFY on the same database).
+            bus = ReloadBus.for_service(str(settings.database), service)
+            bus.start()
         bot = create_bot(settings, service)
         return asyncio.run(serve(bot, settings.token))
     finally:
+        if bus is not None:
+            bus.close()
         if questions is not None:
             questions.close()
 

@@ -503,8 +503,11 @@ def sources_embed(base: KnowledgeBase, language: str = "en") -> discord.Embed:
     return fit_embed(embed)
 
 
-def about_embed(base: KnowledgeBase, scope: str, bot_name: str, language: str = "en") -> discord.Embed:
-    """/about: the story, how current it is, how to ask, and what the base holds."""
+def about_embed(
+    base: KnowledgeBase, scope: str, bot_name: str, language: str = "en", version: str | None = None
+) -> discord.Embed:
+    """/about: the story, how current it is, how to ask, and what the base holds (and its `version`,
+    the hash of the files this process loaded, so an admin can tell the processes of a cluster apart)."""
     story = story_of_topic(base, None)
     title, summary = story.text(language) if story else (t(language, "about"), "")
     embed = discord.Embed(title=title, description=summary, colour=COLOUR_ANSWER)
@@ -523,7 +526,8 @@ def about_embed(base: KnowledgeBase, scope: str, bot_name: str, language: str = 
     embed.add_field(
         name=t(language, "how_to_ask"), value=t(language, "how_to_ask_text", bot=bot_name), inline=False
     )
-    embed.add_field(name=t(language, "knowledge_base"), value=base.summary_line(), inline=False)
+    summary_line = base.summary_line() + (f" · {t(language, 'base_version')} {version}" if version else "")
+    embed.add_field(name=t(language, "knowledge_base"), value=summary_line, inline=False)
     embed.set_footer(text=t(language, "about_footer"))
     return fit_embed(embed)
 
@@ -550,8 +554,11 @@ def reload_report(result: ReloadResult) -> tuple[str, list[discord.Embed]]:
     return content(text), [fit_embed(embed)]
 
 
-def stats_embed(stats: LogStats | None, base: KnowledgeBase, note: str = "") -> discord.Embed:
-    """/stats: what was asked and how it went, and what people asked that the bot could not answer."""
+def stats_embed(
+    stats: LogStats | None, base: KnowledgeBase, note: str = "", version: str | None = None
+) -> discord.Embed:
+    """/stats: what was asked and how it went, and what people asked that the bot could not answer;
+    the footer names the base `version` this process answers from."""
     embed = discord.Embed(title="Question statistics", colour=COLOUR_ANSWER)
     if stats is None:
         embed.description = "The question log is off (FACTBOT_DB_PATH=off), so there is nothing to count."
@@ -578,7 +585,7 @@ def stats_embed(stats: LogStats | None, base: KnowledgeBase, note: str = "") -> 
         )
     if note:
         embed.add_field(name="Note", value=note, inline=False)
-    embed.set_footer(text=f"Knowledge: {base.summary_line()}")
+    embed.set_footer(text=f"Knowledge: {base.summary_line()}" + (f" · version {version}" if version else ""))
     return fit_embed(embed)
 
 

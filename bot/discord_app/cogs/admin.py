@@ -98,13 +98,23 @@ class AdminCog(commands.Cog, name="Admin"):
         note = ""
         if qlog is not None:
             since = datetime.now(UTC) - timedelta(days=days) if days else None
-            stats = await asyncio.to_thread(read_stats, qlog, since)  # SQLite: keep it off the event loop
+            stats = await asyncio.to_thread(read_stats, qlog, since)  # blocking reads: off the event loop
             if not qlog.healthy:
                 lost = qlog.not_logged
                 note = f"The log stopped recording ({lost} questions not logged): {qlog.last_error}"
             elif days:
                 note = f"Last {days} day{'s' if days != 1 else ''}."
-        embed = render.stats_embed(stats, self.ctx.service.engine.base, note=render.truncate(note, 1000))
+        service = self.ctx.service
+        if service.reload_refused and service.last_reload is not None:
+            # Said where an admin looks: this process's files do not validate, its working base answers.
+            refused = (
+                f"This process's knowledge files do not validate ({service.last_reload.summary}); "
+                f"still answering from version {service.base_version}."
+            )
+            note = f"{refused} {note}".strip()
+        embed = render.stats_embed(
+            stats, service.engine.base, note=render.truncate(note, 1000), version=service.base_version
+        )
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
 
 
