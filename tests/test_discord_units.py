@@ -10,12 +10,14 @@ from pathlib import Path
 
 import discord
 import pytest
+from discord.ext import commands
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import SETTINGS, ConfigError, Cooldown, Settings, check_token, resolve_log_salt
 from bot.discord_app import render
 from bot.discord_app.client import create_bot, invite_url
+from bot.discord_app.context import context_of
 from bot.discord_app.throttle import Throttle
 from bot.discord_app.views import (
     ASK_TEMPLATE,
@@ -464,3 +466,59 @@ def test_invite_url_asks_for_commands_and_the_needed_permissions() -> None:
     url = invite_url(123)
     assert "client_id=123" in url and "scope=bot+applications.commands" in url
     assert "permissions=274877991936" in url
+
+
+# --- cluster settings (issue 15) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "ids"), [("0-3", (0, 1, 2, 3)), ("0,2", (0, 2)), (" 2 , 0-1 ", (0, 1, 2)), ("5", (5,))]
+)
+def test_shard_ids_are_a_slice_of_the_shard_count(
+    raw: str, ids: tuple[int, ...], shared_engine: Engine
+) -> None:
+    s = Settings.from_env(
+        {"DISCORD_TOKEN": FAKE_TOKEN, "FACTBOT_SHARD_IDS": raw, "FACTBOT_SHARD_COUNT": "8"}, env_file=None
+    )
+    assert s.shard_ids == ids and s.sharded and s.shard_count == 8
+    assert s.syncs_commands is (0 in ids)
+    bot = create_bot(s, FactService(shared_engine, KNOWLEDGE), sync_on_start=True)
+    assert isinstance(bot, commands.AutoShardedBot) and bot.shard_ids == list(ids)
+    assert context_of(bot).sync_on_start is (0 in ids)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"FACTBOT_SHARD_IDS": "0-1"}, "FACTBOT_SHARD_IDS: needs FACTBOT_SHARD_COUNT"),
+        ({"FACTBOT_SHARD_IDS": "2-4", "FACTBOT_SHARD_COUNT": "4"}, "shard 4 is not below"),
+        ({"FACTBOT_SHARD_IDS": "3-1", "FACTBOT_SHARD_COUNT": "4"}, "expected shard ids such as 0-3"),
+        ({"FACTBOT_SHARD_IDS": "one", "FACTBOT_SHARD_COUNT": "4"}, "expected shard ids such as 0-3"),
+        ({"FACTBOT_DATABASE_URL": "mysql://u:secret@h/db"}, "expected postgresql://"),
+        ({"FACTBOT_DATABASE_URL": "postgresql://u:secret@h/db"}, "FACTBOT_LOG_SALT: must be set"),
+    ],
+)
+def test_bad_cluster_settings_are_one_line_naming_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)) as raised:
+        Settings.from_env({"DISCORD_TOKEN": FAKE_TOKEN, **env}, env_file=None)
+    assert "secret" not in str(raised.value), "a URL's password is never repeated"
+
+
+def test_the_database_is_the_url_else_the_sqlite_path(tmp_path: Path) -> None:
+    pg = Settings.from_env(
+        {
+            "DISCORD_TOKEN": FAKE_TOKEN,
+            "FACTBOT_DATABASE_URL": "postgresql://bot:secret@db.example:5432/factbot",
+            "FACTBOT_LOG_SALT": "s",
+        },
+        env_file=None,
+    )
+    assert pg.database == "postgresql://bot:secret@db.example:5432/factbot"
+    assert "secret" not in repr(pg)
+    path = Settings.from_env(
+        {"DISCORD_TOKEN": FAKE_TOKEN, "FACTBOT_DATABASE_URL": str(tmp_path / "q.sqlite3")}, env_file=None
+    )
+    assert path.database == tmp_path / "q.sqlite3"
+    # With no FACTBOT_DATABASE_URL nothing changes: FACTBOT_DB_PATH, as before.
+    plain = Settings.from_env({"DISCORD_TOKEN": FAKE_TOKEN, "FACTBOT_DB_PATH": "x/q.sqlite3"}, env_file=None)
+    assert plain.database == Path("x/q.sqlite3") and plain.shard_ids is None and plain.syncs_commands
