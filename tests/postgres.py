@@ -29,6 +29,9 @@ class Unavailable(Exception):
     """No server can be started here; the message says why, in one line."""
 
 
+_FAST_UNSAFE: Final = ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+
+
 def _binary(name: str) -> str:
     for pattern in _SEARCH:
         for folder in sorted(glob.glob(pattern), reverse=True):  # the newest version first
@@ -50,8 +53,10 @@ def _free_port() -> int:
 class PostgresServer:
     """One server for a test session; `create_database()` gives each test a fresh database."""
 
-    def __init__(self) -> None:
-        """Nothing runs until `start()`."""
+    def __init__(self, *, durable: bool = False) -> None:
+        """Nothing runs until `start()`. `durable`: fsync as a production server does (benchmarks);
+        otherwise the tests' speed settings."""
+        self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="factbot-pg-"))
         self.data = self.root / "data"
         self.port = _free_port()
@@ -93,12 +98,10 @@ class PostgresServer:
                 f"-p {self.port}",
                 "-c listen_addresses=127.0.0.1",
                 f"-c unix_socket_directories={self.root}",
-                # A test server: durability across an OS crash is not what is tested, speed is.
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
                 "-c max_connections=100",
             ]
+            # A test server: durability across an OS crash is not what is tested, speed is.
+            + ([] if self.durable else _FAST_UNSAFE)
         )
         started = self._run(self._pg_ctl, "-D", str(self.data), "-l", str(self.root / "server.log"),
                             "-o", options, "-w", "-t", "30", "start")  # fmt: skip

@@ -273,19 +273,21 @@ _CHILD = textwrap.dedent(
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
-    log = QuestionLog(Path(sys.argv[1]), salt="s")
-    log.open()
     # Not signal.pause(): a signal landing after Python last checked for signals and before pause()
     # starts only sets a flag, and pause() then sleeps until a second signal. The wakeup fd gets a
     # byte whenever the signal lands, so the read below returns and the handler runs.
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
-    for i in range(int(sys.argv[2])):
-        log.record_question(f"q{i}", Origin("terminal"), outcome="declined", confidence=0.1,
-                            best_entry=None, best_question=None)
-    print("ready", flush=True)
+    log = QuestionLog(Path(sys.argv[1]), salt="s")
+    # Everything after the log exists runs inside the try, as in the programs: a SIGTERM that lands
+    # just after "ready" is printed must still find the finally that closes the log.
     try:
+        log.open()
+        for i in range(int(sys.argv[2])):
+            log.record_question(f"q{i}", Origin("terminal"), outcome="declined", confidence=0.1,
+                                best_entry=None, best_question=None)
+        print("ready", flush=True)
         while True:
             os.read(wake_r, 1)
     finally:
