@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from simcord import SetupError
 
+from bot.discord_app.context import context_of
 from bot.service import FactService, ReloadResult
 from tests.world import World
 
@@ -81,6 +82,11 @@ async def test_a_broken_base_is_refused_with_every_problem_and_answers_stay(
 
     answer = await world.alice.slash(world.channel, "ask", question=Q87)
     assert "87" in (answer.response.embeds[0].description or ""), "still answering from the working base"
+    # and /stats says so, with the version still answering
+    version = context_of(world.bot).service.base_version
+    stats = await world.admin.slash(world.channel, "stats")
+    fields = {f.name: f.value or "" for f in stats.response.embeds[0].fields}
+    assert "do not validate" in fields["Note"] and f"still answering from version {version}" in fields["Note"]
 
 
 async def test_many_problems_are_cut_to_the_limits_with_a_count(world: World, knowledge_copy: Path) -> None:
@@ -107,6 +113,8 @@ async def test_a_valid_change_takes_effect(world: World, knowledge_copy: Path) -
     result = await world.admin.slash(world.channel, "reload")
 
     assert result.response.content.startswith("✅ Reloaded")
+    version = context_of(world.bot).service.base_version
+    assert f"(version {version})" in result.response.content
     after = await world.alice.slash(world.channel, "ask", question=NEW_QUESTION)
     assert after.response.embeds[0].title == NEW_QUESTION
     assert "at least 87 people" in (after.response.embeds[0].description or "")

@@ -25,13 +25,16 @@ import psycopg
 import pytest
 
 from bot.cluster import ReloadBus
+from bot.discord_app.context import context_of
 from bot.misses import group_misses, run_misses
 from bot.questionlog import SCHEMA_VERSION, Origin, QuestionLog, read_miss_rows, read_stats
 from bot.service import FactService
 from tests.helpers import MINIMAL, write_base
 from tests.postgres import PostgresServer
+from tests.world import World
 
 REPO = Path(__file__).resolve().parents[1]
+Q87 = "How many political prisoners were released on 1 January?"
 RETRY_INITIAL, RETRY_MAX = 0.02, 0.2
 """Reconnect quickly: the tests stop and start the server within seconds."""
 
@@ -374,3 +377,52 @@ def test_the_bus_listens_again_after_the_server_comes_back(
     finally:
         bus.close()
         restartable.drop_database(url)
+
+
+# --- the Discord front end on a shared database --------------------------------------------------
+
+
+@pytest.fixture
+def question_log(pg_url: str) -> Iterator[QuestionLog]:
+    """This module's bot logs into the test's PostgreSQL database (the conftest one is SQLite)."""
+    qlog = QuestionLog(pg_url, salt="test-salt", retry_initial=RETRY_INITIAL, retry_max=RETRY_MAX)
+    assert qlog.open()
+    yield qlog
+    qlog.close()
+
+
+async def test_stats_and_feedback_on_discord_read_the_shared_database(
+    world: World, question_log: QuestionLog, restartable: PostgresServer
+) -> None:
+    other = QuestionLog(question_log.database, salt="test-salt")  # another process of the cluster
+    try:
+        typings = ["How many were freed in Cuba?", "how many were freed in cuba"]
+        typings.append("HOW MANY WERE FREED IN CUBA")
+        for wording in typings:
+            ask(other, wording, user=99)
+        assert other.flush()
+    finally:
+        other.close()
+    answered = await world.alice.slash(world.channel, "ask", question=Q87)
+    await world.bob.slash(world.channel, "ask", question="how many were freed in Cuba")
+    await world.bob.click(answered.response, label="Not helpful")
+
+    result = await world.admin.slash(world.channel, "stats")
+
+    embed = result.response.embeds[0]
+    fields = {f.name: f.value for f in embed.fields}
+    assert (fields["Answered"], fields["Declined"], fields["👎 Not helpful"]) == ("1", "4", "1")
+    assert (fields["Top misses"] or "").splitlines()[0].startswith("4× ")  # both processes' typings
+    version = context_of(world.bot).service.base_version
+    assert embed.footer.text is not None and embed.footer.text.endswith(f"version {version}")
+    about = await world.alice.slash(world.channel, "about")
+    assert any(version in (f.value or "") for f in about.response.embeds[0].fields)
+
+    restartable.stop()
+    during = await world.alice.slash(world.channel, "ask", question=Q87)
+    assert "87" in (during.response.embeds[0].description or ""), "answering goes on without the database"
+    unread = await world.admin.slash(world.channel, "stats")
+    assert "could not be read" in (unread.response.embeds[0].description or "")
+    restartable.start()
+    assert question_log.flush(timeout=15)
+    assert count(str(question_log.database)) == 6

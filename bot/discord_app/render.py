@@ -555,12 +555,20 @@ def reload_report(result: ReloadResult) -> tuple[str, list[discord.Embed]]:
 
 
 def stats_embed(
-    stats: LogStats | None, base: KnowledgeBase, note: str = "", version: str | None = None
+    stats: LogStats | None,
+    base: KnowledgeBase,
+    note: str = "",
+    version: str | None = None,
+    *,
+    unreadable: bool = False,
 ) -> discord.Embed:
     """/stats: what was asked and how it went, and what people asked that the bot could not answer;
-    the footer names the base `version` this process answers from."""
+    the footer names the base `version` this process answers from. `unreadable`: the log is on but
+    could not be read (`stats` is None; the note says why)."""
     embed = discord.Embed(title="Question statistics", colour=COLOUR_ANSWER)
-    if stats is None:
+    if stats is None and unreadable:
+        embed.description = "The question log could not be read, so there is nothing to count now."
+    elif stats is None:
         embed.description = "The question log is off (FACTBOT_DB_PATH=off), so there is nothing to count."
     else:
         embed.description = f"{stats.total} question{'s' if stats.total != 1 else ''} in the log."

@@ -35,8 +35,9 @@ async def is_admin_or_owner(interaction: Interaction) -> bool:
 
 
 def read_stats(qlog: QuestionLog, since: datetime | None) -> LogStats:
-    """Counts including what is still queued (blocking: run it in a thread)."""
-    qlog.flush()
+    """Counts including what is still queued (blocking: run it in a thread). The wait for the queue
+    is short: with the database away it would only delay the answer that the database is away."""
+    qlog.flush(timeout=1.0)
     return qlog.stats(since)
 
 
@@ -98,11 +99,18 @@ class AdminCog(commands.Cog, name="Admin"):
         note = ""
         if qlog is not None:
             since = datetime.now(UTC) - timedelta(days=days) if days else None
-            stats = await asyncio.to_thread(read_stats, qlog, since)  # blocking reads: off the event loop
+            try:
+                stats = await asyncio.to_thread(read_stats, qlog, since)  # blocking reads: off the event loop
+            except Exception as exc:  # a PostgreSQL server that is away, a SQLite file that is locked
+                log.warning("/stats could not read the question log: %s", exc)
+                note = f"The question log cannot be read right now ({type(exc).__name__}); try again later."
+            lost = qlog.not_logged
             if not qlog.healthy:
-                lost = qlog.not_logged
                 note = f"The log stopped recording ({lost} questions not logged): {qlog.last_error}"
-            elif days:
+            elif lost:
+                # e.g. the queue filled while the database was away: the log works, these were dropped
+                note = f"{lost} questions were not logged (last problem: {qlog.last_error}). {note}".strip()
+            elif days and not note:
                 note = f"Last {days} day{'s' if days != 1 else ''}."
         service = self.ctx.service
         if service.reload_refused and service.last_reload is not None:
@@ -113,7 +121,11 @@ class AdminCog(commands.Cog, name="Admin"):
             )
             note = f"{refused} {note}".strip()
         embed = render.stats_embed(
-            stats, service.engine.base, note=render.truncate(note, 1000), version=service.base_version
+            stats,
+            service.engine.base,
+            note=render.truncate(note, 1000),
+            version=service.base_version,
+            unreadable=qlog is not None and stats is None,
         )
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
 
