@@ -14,26 +14,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
-import socket
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from bot.questionlog import redact
-
-if TYPE_CHECKING:
-    from bot.service import FactService
+from bot.service import FactService, process_name
 
 log = logging.getLogger(__name__)
 
 CHANNEL: Final = "factbot_reload"
-
-
-def process_name() -> str:
-    """This process among the cluster's: host, pid and a random tag (pids repeat across machines)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class ReloadBus:
@@ -66,6 +56,7 @@ class ReloadBus:
     @classmethod
     def for_service(cls, url: str, service: FactService, **options: Any) -> ReloadBus:
         """A bus that reloads `service` on request, and announces its own reloads."""
+        options.setdefault("name", service.name)
         bus = cls(url, lambda: service.reload_if_changed(announce=False), **options)
         service.announce = bus.publish
         return bus

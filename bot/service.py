@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +49,11 @@ def knowledge_fingerprint(path: Path | None) -> tuple[tuple[str, str], ...]:
     return fingerprint(path if path is not None else DEFAULT_PATH)
 
 
+def process_name() -> str:
+    """This process among a cluster's: host, pid and a random tag (pids repeat across machines)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 def base_version(fingerprint: tuple[tuple[str, str], ...]) -> str:
     """A short name for what a set of knowledge files holds: 12 hex digits of a SHA-256 over every
     file's name and digest. Two processes whose files are the same show the same version."""
@@ -74,6 +82,13 @@ class FactService:
         self._version = base_version(self._fingerprint)
         self.last_reload: ReloadResult | None = None
         """The latest reload attempt (a refused one leaves the working base in place), or None."""
+        self.name = process_name()
+        """How this process is named among a cluster's (in /stats and the reload bus)."""
+        self.shards: str | None = None
+        """The shards this process runs ('0-1'), for /stats; None: every shard (or not on Discord)."""
+        self.reports_presence = False
+        """True for a bot (not a terminal command): it reports itself and its base version to the
+        shared log at every reload and on a heartbeat (`report_presence`)."""
         self.announce: Callable[[str], object] | None = None
         """Called with the base version after every reload this process starts (/reload, the file
         watcher), so the other processes of a cluster reload too (`bot.cluster.ReloadBus`)."""
@@ -158,6 +173,8 @@ class FactService:
         `announce` (a reload started here, not one asked for by another process), tell the cluster."""
         result = self._reload()
         self.last_reload = result
+        if self.reports_presence:
+            self.report_presence()
         if announce and self.announce is not None:
             try:
                 self.announce(self._version)
@@ -196,6 +213,13 @@ class FactService:
         summary = f"Reloaded: {engine.base.summary_line()} (version {self._version}) in {took:.2f} s."
         log.info(summary)
         return ReloadResult(True, summary, [], took)
+
+    def report_presence(self) -> None:
+        """Tell the shared log this process is alive, and which base it answers from; never blocks."""
+        if self.questions is not None:
+            self.questions.record_process(
+                self.name, base_version=self._version, refused=self.reload_refused, shards=self.shards
+            )
 
     def reload_if_changed(self, *, announce: bool = True) -> ReloadResult | None:
         """Reload when the knowledge files changed since the last load or attempt; else None.

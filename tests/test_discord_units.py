@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import discord
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from bot.config import SETTINGS, ConfigError, Cooldown, Settings, check_token, resolve_log_salt
 from bot.discord_app import render
-from bot.discord_app.client import create_bot, invite_url
+from bot.discord_app.client import create_bot, invite_url, shard_label
 from bot.discord_app.context import context_of
 from bot.discord_app.throttle import Throttle
 from bot.discord_app.views import (
@@ -32,6 +33,7 @@ from bot.discord_app.views import (
 from bot.engine import Answer, Engine, Suggestion
 from bot.knowledge import PartialDate
 from bot.knowledge.problems import Problem
+from bot.questionlog import ProcessRow
 from bot.service import FactService, ReloadResult
 from tests.world import FAKE_TOKEN, KNOWLEDGE, REPO
 
@@ -522,3 +524,24 @@ def test_the_database_is_the_url_else_the_sqlite_path(tmp_path: Path) -> None:
     # With no FACTBOT_DATABASE_URL nothing changes: FACTBOT_DB_PATH, as before.
     plain = Settings.from_env({"DISCORD_TOKEN": FAKE_TOKEN, "FACTBOT_DB_PATH": "x/q.sqlite3"}, env_file=None)
     assert plain.database == Path("x/q.sqlite3") and plain.shard_ids is None and plain.syncs_commands
+
+
+def test_stats_lists_the_processes_by_version_and_warns_when_they_differ() -> None:
+    seen = datetime(2026, 1, 1, tzinfo=UTC)
+    a = ProcessRow("host-a:1:aa", "3f9a61c0b2de", False, "0-1", seen)
+    b = ProcessRow("host-b:2:bb", "3f9a61c0b2de", False, "2-3", seen)
+    same = render.processes_text([a, b], this_process=a.name)
+    assert same.splitlines()[0] == "2 processes, all on version 3f9a61c0b2de"
+    assert "host-a:1:aa, shards 0-1, this one" in same
+    c = ProcessRow("host-c:3:cc", "0123456789ab", True, "4-5", seen)
+    differ = render.processes_text([a, b, c])
+    assert differ.splitlines()[0] == "⚠️ 3 processes on 2 versions:"
+    assert differ.splitlines()[1].startswith("**3f9a61c0b2de**: host-a")
+    assert "host-c:3:cc, shards 4-5, its files do not validate" in differ.splitlines()[2]
+
+
+@pytest.mark.parametrize(
+    ("ids", "label"), [((0,), "0"), ((0, 1, 2, 3), "0-3"), ((0, 2), "0,2"), ((5, 0, 1), "0-1,5")]
+)
+def test_shard_labels_read_as_the_setting_is_written(ids: tuple[int, ...], label: str) -> None:
+    assert shard_label(ids) == label

@@ -400,6 +400,7 @@ async def test_stats_and_feedback_on_discord_read_the_shared_database(
         typings.append("HOW MANY WERE FREED IN CUBA")
         for wording in typings:
             ask(other, wording, user=99)
+        other.record_process("host-b:2:bb", base_version="0123456789ab", refused=False, shards="2-3")
         assert other.flush()
     finally:
         other.close()
@@ -415,6 +416,11 @@ async def test_stats_and_feedback_on_discord_read_the_shared_database(
     assert (fields["Top misses"] or "").splitlines()[0].startswith("4× ")  # both processes' typings
     version = context_of(world.bot).service.base_version
     assert embed.footer.text is not None and embed.footer.text.endswith(f"version {version}")
+    # every process of the cluster, by the version it answers from: here they differ, and it says so
+    processes = (fields["Processes"] or "").splitlines()
+    assert processes[0] == "⚠️ 2 processes on 2 versions:"
+    assert any(line.startswith(f"**{version}**: ") and "this one" in line for line in processes)
+    assert any(line.startswith("**0123456789ab**: host-b:2:bb, shards 2-3") for line in processes)
     about = await world.alice.slash(world.channel, "about")
     assert any(version in (f.value or "") for f in about.response.embeds[0].fields)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.questionlog import SCHEMA_VERSION, Origin, QuestionLog, read_miss_rows
+from bot.questionlog import SCHEMA_VERSION, Origin, QuestionLog, read_miss_rows, read_processes
 
 REPO = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
@@ -825,3 +825,36 @@ def test_a_damaged_wal_is_copied_aside_and_reported(
     assert str(copy) in error.getMessage() and "damaged" in error.getMessage()
     assert qlog.healthy
     assert count_rows(path) == 1  # SQLite dropped the five; the copy still holds them
+
+
+# --- the processes of a cluster --------------------------------------------------------------------
+
+
+def test_each_process_is_kept_once_with_its_latest_report(make_log: MakeLog, tmp_path: Path) -> None:
+    path = tmp_path / "q.sqlite3"
+    clock = Clock(T0)
+    one, two = make_log(path, now=clock, retention_days=30), make_log(path, now=clock)
+    one.record_process("host-a:1:aa", base_version="v1", refused=False, shards="0-1")
+    two.record_process("host-b:2:bb", base_version="v1", refused=False, shards=None)
+    assert one.flush() and two.flush()
+    clock.now = T0 + timedelta(minutes=1)
+    one.record_process("host-a:1:aa", base_version="v2", refused=True, shards="0-1")
+    assert one.flush()
+
+    rows = read_processes(path, T0 - timedelta(minutes=5))
+    assert [(r.name, r.base_version, r.refused, r.shards) for r in rows] == [
+        ("host-a:1:aa", "v2", True, "0-1"),
+        ("host-b:2:bb", "v1", False, None),
+    ]
+    assert rows[0].seen_at == T0 + timedelta(minutes=1)
+    assert [r.name for r in read_processes(path, T0 + timedelta(seconds=30))] == ["host-a:1:aa"]
+    clock.now = T0 + timedelta(days=31)  # a process not heard from within the retention is gone
+    assert one.flush()
+    assert read_processes(path, T0 - timedelta(days=1)) == []
+
+
+def test_a_log_from_before_the_processes_table_reads_as_none(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 2")
+    assert read_processes(path, T0) == []

@@ -26,7 +26,7 @@ from bot.engine.clean import clean_discord_text
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Event, Story
 from bot.locale import text as t
-from bot.questionlog import LogStats
+from bot.questionlog import LogStats, ProcessRow
 from bot.service import ReloadResult
 from bot.timeline import event_line, paginate
 
@@ -561,10 +561,13 @@ def stats_embed(
     version: str | None = None,
     *,
     unreadable: bool = False,
+    processes: Sequence[ProcessRow] = (),
+    this_process: str | None = None,
 ) -> discord.Embed:
     """/stats: what was asked and how it went, and what people asked that the bot could not answer;
     the footer names the base `version` this process answers from. `unreadable`: the log is on but
-    could not be read (`stats` is None; the note says why)."""
+    could not be read (`stats` is None; the note says why). `processes`: every process heard from
+    lately, grouped by the base version each answers from, so one look shows whether they agree."""
     embed = discord.Embed(title="Question statistics", colour=COLOUR_ANSWER)
     if stats is None and unreadable:
         embed.description = "The question log could not be read, so there is nothing to count now."
@@ -591,10 +594,39 @@ def stats_embed(
             value=join_within(misses, FIELD_VALUE_LIMIT) if misses else "None so far.",
             inline=False,
         )
+    if processes:
+        embed.add_field(name="Processes", value=processes_text(processes, this_process), inline=False)
     if note:
         embed.add_field(name="Note", value=note, inline=False)
     embed.set_footer(text=f"Knowledge: {base.summary_line()}" + (f" · version {version}" if version else ""))
     return fit_embed(embed)
+
+
+def processes_text(processes: Sequence[ProcessRow], this_process: str | None = None) -> str:
+    """'3 processes, all on version abc' or one line per version with its processes; a process whose
+    files do not validate is marked, since it answers from an older base than its files say."""
+    by_version: dict[str, list[ProcessRow]] = {}
+    for row in processes:
+        by_version.setdefault(row.base_version, []).append(row)
+
+    def who(row: ProcessRow) -> str:
+        parts = [escape_user_text(row.name, 80)]
+        if row.shards:
+            parts.append(f"shards {row.shards}")
+        if row.name == this_process:
+            parts.append("this one")
+        if row.refused:
+            parts.append("its files do not validate")
+        return ", ".join(parts)
+
+    n = len(processes)
+    if len(by_version) == 1 and not any(r.refused for r in processes):
+        head = f"{n} process{'es' if n != 1 else ''}, all on version {next(iter(by_version))}"
+        return join_within([head, *(f"• {who(r)}" for r in processes)], FIELD_VALUE_LIMIT)
+    lines = [f"⚠️ {n} processes on {len(by_version)} versions:"]
+    for version, rows in sorted(by_version.items(), key=lambda item: -len(item[1])):
+        lines.append(f"**{version}**: " + "; ".join(who(r) for r in rows))
+    return join_within(lines, FIELD_VALUE_LIMIT)
 
 
 def check_failure_message(error: app_commands.AppCommandError) -> str:

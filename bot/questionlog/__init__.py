@@ -46,7 +46,7 @@ Design
 """
 
 from bot.questionlog.db import Database, is_postgres, redact
-from bot.questionlog.reads import read_miss_rows, read_stats
+from bot.questionlog.reads import read_miss_rows, read_processes, read_stats
 from bot.questionlog.records import (
     DEFAULT_DB_PATH,
     MAX_RETENTION_DAYS,
@@ -58,6 +58,7 @@ from bot.questionlog.records import (
     MissRow,
     Origin,
     Outcome,
+    ProcessRow,
     storable_text,
 )
 from bot.questionlog.schema import SCHEMA_VERSION, wal_damage
@@ -77,9 +78,11 @@ __all__ = [
     "MissRow",
     "Origin",
     "Outcome",
+    "ProcessRow",
     "QuestionLog",
     "is_postgres",
     "read_miss_rows",
+    "read_processes",
     "read_stats",
     "redact",
     "storable_text",

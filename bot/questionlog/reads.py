@@ -12,11 +12,29 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Final
 
-from bot.questionlog.db import Conn, Database, SqliteConn, connect_postgres, is_postgres, sqlite_path
+from bot.questionlog.db import (
+    Conn,
+    Database,
+    PostgresConn,
+    SqliteConn,
+    connect_postgres,
+    is_postgres,
+    sqlite_path,
+)
 from bot.questionlog.grouping import group_misses
-from bot.questionlog.records import LogStats, MissFilter, MissRow, parse_ts, ts
+from bot.questionlog.records import LogStats, MissFilter, MissRow, ProcessRow, parse_ts, ts
 from bot.questionlog.schema import postgres_version
+
+_PROCESSES_SINCE: Final = 3
+"""The schema version that added the `processes` table."""
+
+
+def _version(conn: Conn) -> int:
+    if isinstance(conn, PostgresConn):
+        return postgres_version(conn.raw)
+    return int(conn.rows("PRAGMA user_version")[0][0])
 
 
 @contextlib.contextmanager
@@ -91,6 +109,20 @@ def read_miss_rows(
         )
         for question, kind, at, user_hash, best_entry, best_question, confidence, _, _ in rows
     ]
+
+
+def read_processes(database: Database | Path, since: datetime, *, timeout: float = 5.0) -> list[ProcessRow]:
+    """The processes that reported themselves since `since` (see `QuestionLog.record_process`),
+    by name. An absent database, or one older than the table, gives []."""
+    with _read_connection(database, timeout) as conn:
+        if conn is None or _version(conn) < _PROCESSES_SINCE:
+            return []
+        rows = conn.rows(
+            "SELECT name, base_version, refused, shards, seen_at FROM processes"
+            " WHERE seen_at >= ? ORDER BY name",
+            (ts(since),),
+        )
+    return [ProcessRow(n, v, bool(r), s, parse_ts(at)) for n, v, r, s, at in rows]
 
 
 def read_stats(

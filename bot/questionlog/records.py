@@ -75,6 +75,18 @@ class LogStats:
         return self.answered + self.low_confidence + self.declined
 
 
+@dataclass(frozen=True)
+class ProcessRow:
+    """A process of the cluster as it last reported itself."""
+
+    name: str
+    base_version: str
+    refused: bool
+    """Its knowledge files on disk do not validate: it answers from an older, working base."""
+    shards: str | None
+    seen_at: datetime
+
+
 def utcnow() -> datetime:
     """The log's default clock."""
     return datetime.now(UTC)

@@ -66,6 +66,19 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE questions ADD COLUMN language TEXT",
         "ALTER TABLE questions ADD COLUMN untranslated INTEGER NOT NULL DEFAULT 0",
     ),
+    (
+        # every process of a cluster, the base version it answers from and when it was last seen:
+        # /stats lists them, so one look tells whether every process runs the same base
+        """
+        CREATE TABLE IF NOT EXISTS processes (
+            name          TEXT    PRIMARY KEY,         -- host:pid:tag
+            base_version  TEXT    NOT NULL,
+            refused       INTEGER NOT NULL DEFAULT 0,  -- 1: its files on disk do not validate
+            shards        TEXT,                        -- '0-1', or NULL: every shard
+            seen_at       TEXT    NOT NULL             -- UTC, records.TS_FORMAT
+        )
+        """,
+    ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 

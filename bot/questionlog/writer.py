@@ -91,6 +91,15 @@ class _FeedbackItem:
 
 
 @dataclass(frozen=True)
+class _ProcessItem:
+    name: str
+    base_version: str
+    refused: bool
+    shards: str | None
+    seen_at: str
+
+
+@dataclass(frozen=True)
 class _FlushItem:
     result: concurrent.futures.Future[bool]
 
@@ -99,7 +108,7 @@ class _Stop:
     pass
 
 
-_Item = _QuestionItem | _FeedbackItem | _FlushItem | _Stop
+_Item = _QuestionItem | _FeedbackItem | _ProcessItem | _FlushItem | _Stop
 
 
 def _resolve(fut: concurrent.futures.Future[_T], value: _T) -> None:
@@ -281,14 +290,25 @@ class QuestionLog:
             logger.warning("question log: %d questions in all were not logged", lost)
 
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait (at most `timeout` s) until everything recorded so far is committed; True if it is."""
+        """Wait (at most `timeout` s) until everything recorded so far is committed; True if it is.
+
+        Unlike `record_*`, a flush may wait for room in a full queue (after a database came back, the
+        queue is full until the writer catches up): it is a wait by definition.
+        """
         if self._thread is None:
             return True  # nothing was ever recorded
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            if self._closed or not self._healthy:
+                return False
         fut: concurrent.futures.Future[bool] = concurrent.futures.Future()
-        if not self._enqueue(_FlushItem(fut)):
+        try:
+            # Outside the lock: a close() from a signal handler must never wait behind this put.
+            self._queue.put(_FlushItem(fut), timeout=timeout)
+        except queue.Full:
             return False
         try:
-            return fut.result(timeout)
+            return fut.result(max(deadline - time.monotonic(), 0.0))
         except concurrent.futures.TimeoutError:
             return False
 
@@ -314,6 +334,22 @@ class QuestionLog:
             return True
 
     # --- recording (never blocks, never raises) --------------------------------------------------
+
+    def record_process(self, name: str, *, base_version: str, refused: bool, shards: str | None) -> None:
+        """Say that process `name` is alive and answers from `base_version` (`refused`: its files on
+        disk do not validate). Returns at once; the latest report per name is kept."""
+        try:
+            self._enqueue(
+                _ProcessItem(
+                    name=storable_text(str(name)),
+                    base_version=storable_text(str(base_version)),
+                    refused=bool(refused),
+                    shards=optional_text(shards),
+                    seen_at=ts(self._now()),
+                )
+            )
+        except Exception:  # never raise into a front end
+            logger.exception("question log: could not queue a process report")
 
     def record_question(
         self,
@@ -556,6 +592,11 @@ class QuestionLog:
                 if isinstance(item, _FeedbackItem):
                     changed = conn.run(_INSERT_FEEDBACK, _feedback_row(item))
                     feedback.append((item.result, changed == 1))
+                elif isinstance(item, _ProcessItem):
+                    conn.run(
+                        _UPSERT_PROCESS,
+                        (item.name, item.base_version, int(item.refused), item.shards, item.seen_at),
+                    )
             conn.commit()
         except BaseException:
             conn.rollback()
@@ -626,6 +667,14 @@ _INSERT_FEEDBACK: Final = (
 )
 
 
+# ON CONFLICT … DO UPDATE (SQLite 3.24+ and PostgreSQL): one row per process, its latest report.
+_UPSERT_PROCESS: Final = (
+    "INSERT INTO processes (name, base_version, refused, shards, seen_at) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET base_version = excluded.base_version,"
+    " refused = excluded.refused, shards = excluded.shards, seen_at = excluded.seen_at"
+)
+
+
 def _question_row(item: _QuestionItem) -> tuple[object, ...]:
     return (
         item.asked_at,
@@ -661,4 +710,6 @@ def _feedback_row(item: _FeedbackItem) -> tuple[object, ...]:
 def _purge(conn: Conn, cutoff: str) -> int:
     deleted = conn.run("DELETE FROM questions WHERE asked_at < ?", (cutoff,))
     deleted += conn.run("DELETE FROM feedback WHERE given_at < ?", (cutoff,))
+    # a process not heard from within the retention is long gone (not counted: not a question)
+    conn.run("DELETE FROM processes WHERE seen_at < ?", (cutoff,))
     return max(deleted, 0)
