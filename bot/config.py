@@ -23,6 +23,7 @@ from typing import Final, TypeVar
 
 from dotenv import dotenv_values
 
+from bot.clustersettings import parse_database_url, parse_shard_ids  # cluster (issue 15)
 from bot.questionlog import DEFAULT_DB_PATH, MAX_RETENTION_DAYS, Database, QuestionLog, is_postgres
 from bot.snapshot import KEY_FILE_NAME, OFF_VALUES, SnapshotCache, cache_dir_from_env
 
@@ -213,8 +214,8 @@ class Settings:
         sharded = _parse(env, "FACTBOT_SHARDED", _bool, False)
         shard_count = _parse(env, "FACTBOT_SHARD_COUNT", _shard_count, None)
         # --- cluster (issue 15) ---
-        shard_ids = _parse(env, "FACTBOT_SHARD_IDS", _shard_ids, None)
-        database_url = _parse(env, "FACTBOT_DATABASE_URL", _database_url, None)
+        shard_ids = _parse(env, "FACTBOT_SHARD_IDS", parse_shard_ids, None)
+        database_url = _parse(env, "FACTBOT_DATABASE_URL", parse_database_url, None)
         if shard_ids is not None:
             if shard_count is None:
                 raise ConfigError(
@@ -429,36 +430,6 @@ def _cooldown(raw: str) -> Cooldown:
             f'{MAX_COOLDOWN_SECONDS} s), or "off", not {_shown(raw)}'
         )
     return Cooldown(int(match.group(1)), float(match.group(2)))
-
-
-# --- cluster (issue 15): parsers ------------------------------------------------------------------
-
-
-def _shard_ids(raw: str) -> tuple[int, ...]:
-    """'0-3' or '0,2' or '0-1,4': the shard ids, sorted, each once."""
-    expected = f"expected shard ids such as 0-3 or 0,2 (each from 0 to {MAX_SHARDS - 1}), not {_shown(raw)}"
-    ids: set[int] = set()
-    for part in raw.split(","):
-        match = re.fullmatch(r"\s*([0-9]{1,4})\s*(?:-\s*([0-9]{1,4})\s*)?", part)
-        if not match:
-            raise ValueError(expected)
-        low, high = int(match.group(1)), int(match.group(2) or match.group(1))
-        if low > high or high >= MAX_SHARDS:
-            raise ValueError(expected)
-        ids.update(range(low, high + 1))
-    return tuple(sorted(ids))
-
-
-def _database_url(raw: str) -> str:
-    """A postgresql:// URL, or a SQLite path; another scheme is a mistake worth naming."""
-    if is_postgres(raw):
-        return raw
-    if re.match(r"^[a-z][a-z0-9+.-]*://", raw, flags=re.IGNORECASE):
-        raise ValueError("expected postgresql://user:password@host:port/database or a SQLite file path")
-    return raw
-
-
-# --- end of cluster parsers -----------------------------------------------------------------------
 
 
 def open_question_log(settings: Settings) -> QuestionLog | None:

@@ -153,10 +153,13 @@ class QuestionLog:
         `salt` keys the user-id hash: keep it secret and stable (changing it splits every user in two
         for the distinct-user counts). `retention_days=None` keeps rows forever. `now` is the clock
         (injectable for tests; it also drives the retention schedule). `busy_timeout` is how long
-        SQLite itself waits for another process's lock before the log's own retries take over; those
-        start at `retry_initial` seconds and double up to `retry_max`. A failure other than a busy
-        database disables the log after `give_up_after` attempts in a row. `purge_every` is how often
-        rows older than `retention_days` are deleted while the log runs.
+        SQLite itself waits for another process's lock before the log's own retries take over (and,
+        on PostgreSQL, how long a connection attempt may take); the retries start at `retry_initial`
+        seconds and double up to `retry_max`. A busy SQLite file and an unreachable PostgreSQL
+        server are retried for as long as it takes; any other failure disables the log after
+        `give_up_after` attempts in a row. `purge_every` is how often rows older than
+        `retention_days` are deleted while the log runs. `database` is a SQLite path or a
+        `postgresql://` URL (`bot.questionlog.db`).
         """
         if not salt:
             # An unsalted hash of a Discord id is reversible by enumerating ids.
