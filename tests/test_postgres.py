@@ -9,9 +9,12 @@ the other within 2 s.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import json
+import logging
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -25,13 +28,15 @@ import psycopg
 import pytest
 
 from bot.cluster import ReloadBus
+from bot.discord_app import cli as discord_cli
+from bot.discord_app.client import ShardedFactBot
 from bot.discord_app.context import context_of
 from bot.misses import group_misses, run_misses
 from bot.questionlog import SCHEMA_VERSION, Origin, QuestionLog, read_miss_rows, read_stats
 from bot.service import FactService
 from tests.helpers import MINIMAL, write_base
 from tests.postgres import PostgresServer
-from tests.world import World
+from tests.world import FAKE_TOKEN, World
 
 REPO = Path(__file__).resolve().parents[1]
 Q87 = "How many political prisoners were released on 1 January?"
@@ -433,3 +438,66 @@ async def test_stats_and_feedback_on_discord_read_the_shared_database(
     restartable.start()
     assert question_log.flush(timeout=15)
     assert count(str(question_log.database)) == 6
+
+
+# --- `python -m bot run` in cluster mode -----------------------------------------------------------
+
+
+def test_run_joins_the_cluster_reloads_on_request_and_flushes_on_sigterm(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real start-up path (`cli.run`) with FACTBOT_DATABASE_URL: the log goes to PostgreSQL, the
+    reload bus listens, another process's request reloads this one, and SIGTERM flushes the log."""
+    for name in list(os.environ):
+        if name.startswith("FACTBOT_") or name == "DISCORD_TOKEN":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    base = write_base(tmp_path / "kb")
+    for name, value in {
+        "DISCORD_TOKEN": FAKE_TOKEN,
+        "FACTBOT_DATABASE_URL": pg_url,
+        "FACTBOT_LOG_SALT": "cluster-salt",
+        "FACTBOT_KNOWLEDGE_PATH": str(base),
+        "FACTBOT_CACHE_DIR": "off",
+        "FACTBOT_SHARD_COUNT": "4",
+        "FACTBOT_SHARD_IDS": "2-3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    seen: dict[str, object] = {}
+
+    async def fake_start(self: ShardedFactBot, token: str, *, reconnect: bool = True) -> None:
+        service = self.fact_context.service
+        bus = getattr(service.announce, "__self__", None)
+        assert isinstance(bus, ReloadBus)
+        assert await asyncio.to_thread(bus.wait_listening, 10)
+        seen["shards"] = (self.shard_ids, service.shards)
+        service.ask("How many things happened?", Origin("discord", 1, 2, 3))
+        before = service.base_version
+        _edit(base, 9)
+        other = ReloadBus(pg_url, lambda: None)  # another process's /reload
+        assert await asyncio.to_thread(other.publish, "elsewhere")
+        for _ in range(200):
+            if service.base_version != before:
+                break
+            await asyncio.sleep(0.01)
+        seen["reloaded"] = "9 things" in service.engine.answer("How many things happened?").text
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.Event().wait()
+
+    async def fake_close(self: ShardedFactBot) -> None:
+        pass
+
+    monkeypatch.setattr(ShardedFactBot, "start", fake_start)
+    monkeypatch.setattr(ShardedFactBot, "close", fake_close)
+    monkeypatch.setattr(discord_cli, "STOP_GRACE_SECONDS", 0.2)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        parser = argparse.ArgumentParser()
+        discord_cli.add_run_parser(parser.add_subparsers())
+        assert discord_cli.run(parser.parse_args(["run"])) == discord_cli.EXIT_OK
+    finally:
+        root.handlers[:] = handlers  # `run` installs a handler on the test's captured stderr
+        root.setLevel(level)
+    assert seen == {"shards": ([2, 3], "2-3"), "reloaded": True}
+    assert count(pg_url) == 1, "the question asked before SIGTERM is in the shared database"
