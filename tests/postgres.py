@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Final
 
 REQUIRE_ENV: Final = "FACTBOT_REQUIRE_POSTGRES"
+BIN_ENV: Final = "FACTBOT_POSTGRES_BIN"
+"""A folder with initdb and pg_ctl, to use instead of searching the usual places."""
 _SEARCH: Final = ("/usr/local/bin", "/usr/lib/postgresql/*/bin", "/usr/bin")
 
 
@@ -33,6 +35,12 @@ _FAST_UNSAFE: Final = ["-c fsync=off", "-c synchronous_commit=off", "-c full_pag
 
 
 def _binary(name: str) -> str:
+    chosen = os.environ.get(BIN_ENV)
+    if chosen:
+        candidate = Path(chosen) / name
+        if not (candidate.is_file() and os.access(candidate, os.X_OK)):
+            raise Unavailable(f"no {name} in {BIN_ENV}={chosen}")
+        return str(candidate)
     for pattern in _SEARCH:
         for folder in sorted(glob.glob(pattern), reverse=True):  # the newest version first
             candidate = Path(folder) / name

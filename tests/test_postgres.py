@@ -35,7 +35,7 @@ from bot.misses import group_misses, run_misses
 from bot.questionlog import SCHEMA_VERSION, Origin, QuestionLog, read_miss_rows, read_stats
 from bot.service import FactService
 from tests.helpers import MINIMAL, write_base
-from tests.postgres import PostgresServer
+from tests.postgres import BIN_ENV, REQUIRE_ENV, PostgresServer
 from tests.world import FAKE_TOKEN, World
 
 REPO = Path(__file__).resolve().parents[1]
@@ -501,3 +501,30 @@ def test_run_joins_the_cluster_reloads_on_request_and_flushes_on_sigterm(
         root.setLevel(level)
     assert seen == {"shards": ([2, 3], "2-3"), "reloaded": True}
     assert count(pg_url) == 1, "the question asked before SIGTERM is in the shared database"
+
+
+# --- the fixture: skip with a reason here, fail in CI ----------------------------------------------
+
+
+@pytest.mark.parametrize("required", [False, True])
+def test_without_a_server_the_tests_skip_with_a_reason_unless_required(
+    required: bool, tmp_path: Path
+) -> None:
+    """Run one PostgreSQL test where no server can start: a skip with the reason in one line, or, with
+    FACTBOT_REQUIRE_POSTGRES=1 as `.ci/run` sets it, a failure."""
+    env = {k: v for k, v in os.environ.items() if k != REQUIRE_ENV}
+    env |= {BIN_ENV: str(tmp_path / "nowhere"), "PYTHONPATH": str(REPO)}
+    if required:
+        env[REQUIRE_ENV] = "1"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+         "tests/test_postgres.py::test_a_dropped_connection_is_reconnected"],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=False,
+    )  # fmt: skip
+    reason = f"no initdb in {BIN_ENV}={tmp_path / 'nowhere'}"
+    if required:
+        assert run.returncode == 1, run.stdout
+        assert f"{REQUIRE_ENV}=1 but no PostgreSQL server could be started: {reason}" in run.stdout
+    else:
+        assert run.returncode == 0, run.stdout
+        assert "1 skipped" in run.stdout and f"no PostgreSQL server could be started: {reason}" in run.stdout
