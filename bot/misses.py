@@ -229,7 +229,8 @@ def add_misses_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         type=_database,
         default=None,
         metavar="PATH",
-        help=f"question log (default: FACTBOT_DB_PATH from the environment or .env, else {DEFAULT_DB_PATH})",
+        help="question log: a SQLite file or a postgresql:// URL (default: FACTBOT_DATABASE_URL, else "
+        f"FACTBOT_DB_PATH, from the environment or .env, else {DEFAULT_DB_PATH})",
     )
     parser.add_argument(
         "--only",

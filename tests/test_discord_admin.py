@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from simcord import SetupError
 
 from bot.discord_app.context import context_of
+from bot.questionlog import read_processes
 from bot.service import FactService, ReloadResult
 from tests.world import World
 
@@ -162,6 +164,14 @@ async def test_stats_counts_outcomes_feedback_and_misses(world: World) -> None:
     assert (fields["Answered"], fields["Declined"], fields["Low confidence"]) == ("1", "2", "1")
     assert (fields["👍 Helpful"], fields["👎 Not helpful"], fields["People"]) == ("0", "1", "2")
     assert (fields["Top misses"] or "").startswith("2× What is the weather in Caracas?")
+    # one process: its version is in the footer, and no list of processes
+    service = context_of(world.bot).service
+    assert "Processes" not in fields
+    assert (result.response.embeds[0].footer.text or "").endswith(f"version {service.base_version}")
+    # ... but it has reported itself to the log, as every process of a cluster does
+    assert service.questions is not None
+    reported = read_processes(service.questions.database, datetime.now(UTC) - timedelta(minutes=5))
+    assert [(r.name, r.base_version) for r in reported] == [(service.name, service.base_version)]
     with pytest.raises(SetupError, match="not visible"):
         await world.alice.slash(world.channel, "stats")
 

@@ -594,7 +594,7 @@ def stats_embed(
             value=join_within(misses, FIELD_VALUE_LIMIT) if misses else "None so far.",
             inline=False,
         )
-    if processes:
+    if len(processes) > 1:  # one process: its version is in the footer already
         embed.add_field(name="Processes", value=processes_text(processes, this_process), inline=False)
     if note:
         embed.add_field(name="Note", value=note, inline=False)
