@@ -3,8 +3,9 @@
 `App.start(settings)` builds the question log and the engine cache from the settings; `app.service()`
 loads the engine (or takes it from a snapshot) and wraps it in the `FactService` that the Discord bot,
 the terminal chat and the command line all ask through. Nothing below this module builds a question
-log, a snapshot cache or a service from settings by itself, so a new backend (another database, say)
-is wired in here once.
+log, a snapshot cache or a service from settings by itself, so a backend is wired in here once: with
+FACTBOT_DATABASE_URL on PostgreSQL the log is shared between processes, and `app.join_cluster(service)`
+starts the `ReloadBus` that carries every process's reloads to the others.
 
 Nothing here imports discord: the commands that need it import `bot.discord_app` themselves.
 """
@@ -17,9 +18,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
+from bot.cluster import ReloadBus
 from bot.config import Settings, resolve_log_salt
 from bot.engine import Engine
-from bot.questionlog import QuestionLog
+from bot.questionlog import QuestionLog, is_postgres
 from bot.service import FactService
 from bot.snapshot import KEY_FILE_NAME, SnapshotCache, load_engine
 
@@ -55,15 +57,15 @@ def snapshot_cache(settings: Settings) -> SnapshotCache | None:
 
 
 def open_question_log(settings: Settings) -> QuestionLog | None:
-    """The question log as configured (None when FACTBOT_DB_PATH=off); a failing log only warns.
+    """The question log as configured (None when FACTBOT_DB_PATH=off and no FACTBOT_DATABASE_URL);
+    a failing log only warns.
 
     Raises OSError when the salt file cannot be written.
     """
-    if settings.db_path is None:
+    database = settings.database
+    if database is None:
         return None
-    qlog = QuestionLog(
-        settings.db_path, salt=resolve_log_salt(settings), retention_days=settings.retention_days
-    )
+    qlog = QuestionLog(database, salt=resolve_log_salt(settings), retention_days=settings.retention_days)
     if not qlog.open():
         if qlog.healthy:  # e.g. another process holds the file: records wait in memory meanwhile
             log.warning("the question log is not open yet (%s); it keeps trying", qlog.last_error)
@@ -74,7 +76,8 @@ def open_question_log(settings: Settings) -> QuestionLog | None:
 
 @dataclass
 class App:
-    """The settings and what they build, handed to a front end; closes the question log on exit.
+    """The settings and what they build, handed to a front end; closes the reload bus and the question
+    log on exit.
 
     Use as a context manager (`with App.start(settings) as app: ...`) so the log is flushed and closed
     however the front end ends.
@@ -83,6 +86,8 @@ class App:
     settings: Settings
     questions: QuestionLog | None = None
     cache: SnapshotCache | None = None
+    bus: ReloadBus | None = None
+    """Set by `join_cluster` when the database is PostgreSQL."""
 
     @classmethod
     def start(cls, settings: Settings, *, log_questions: bool = True) -> App:
@@ -116,8 +121,21 @@ class App:
             self.cache,
         )
 
+    def join_cluster(self, service: FactService) -> ReloadBus | None:
+        """With PostgreSQL, start the reload bus for `service`: every process's reloads reach the others
+        (LISTEN/NOTIFY on the same database). None on SQLite, where a reload stays local."""
+        database = self.settings.database
+        if self.bus is None and is_postgres(database):
+            self.bus = ReloadBus.for_service(str(database), service)
+            self.bus.start()
+        return self.bus
+
     def close(self) -> None:
-        """Flush and close the question log (everything answered is on disk afterwards)."""
+        """Stop the reload bus, then flush and close the question log (everything answered is on disk
+        afterwards)."""
+        if self.bus is not None:
+            self.bus.close()
+            self.bus = None
         if self.questions is not None:
             self.questions.close()
 

@@ -24,6 +24,7 @@ from bot.app import EXIT_CONFIG, App, load_settings
 from bot.config import ConfigError, Settings
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_base, warning_lines
 from bot.misses import add_misses_parser, run_misses
+from bot.questionlog import is_postgres
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -437,13 +438,14 @@ def _calibrate(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _misses(args: argparse.Namespace, settings: Settings) -> int:
-    """`misses` reads the log every other command writes: --db, else FACTBOT_DB_PATH (and .env)."""
+    """`misses` reads the log every other command writes: --db, else FACTBOT_DATABASE_URL or
+    FACTBOT_DB_PATH (and .env)."""
     if args.db is None:
-        if settings.db_path is None:
+        if settings.database is None:
             print("The question log is off (FACTBOT_DB_PATH=off): there is nothing to read.", file=sys.stderr)
             return 1
-        args.db = settings.db_path
-    if not Path(args.db).is_file():  # nothing to group: say so without loading the engine
+        args.db = settings.database
+    if not is_postgres(args.db) and not Path(args.db).is_file():  # nothing to group: say so, no engine
         return run_misses(args)
     engine = _engine(App.start(settings, log_questions=False))
     return run_misses(args, closest=engine.closest if engine is not None else None)

@@ -12,8 +12,9 @@ line instead of a traceback, at start-up rather than when the value is first use
 variable that is not a setting is reported with the closest real name ("did you mean"). The token is
 a `SecretStr`: never part of any message, repr or log line.
 
-This module imports no other part of factbot: `bot.app` builds the question log, the snapshot cache
-and the service from these settings.
+This module imports no other part of factbot but `bot.clustersettings` (plain parsers that import
+nothing else): `bot.app` builds the question log, the snapshot cache and the service from these
+settings.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final
-from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from pydantic import (
@@ -48,6 +48,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 from pydantic_settings.sources import PydanticBaseSettingsSource
 from pydantic_settings.sources.utils import parse_env_vars
+
+from bot.clustersettings import MAX_SHARD_ID, is_postgres, parse_database_url, parse_shard_ids
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +79,12 @@ _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off", ""})
 MAX_WATCH_SECONDS: Final = 86_400
 """A day: an interval beyond it is better served by /reload, and timers stay far from overflow."""
-MAX_SHARDS: Final = 1_000
-"""One process runs every shard; at Discord's 2,500 servers a shard that is 2.5 million servers."""
+MAX_SHARDS: Final = MAX_SHARD_ID + 1
+"""1,000: at Discord's 2,500 servers a shard that is 2.5 million servers, in one process or several."""
 MAX_COOLDOWN_RATE: Final = 1_000
 MAX_COOLDOWN_SECONDS: Final = 86_400
 _SNOWFLAKE_MAX: Final = 2**63 - 1
 """Discord ids are 64-bit; SQLite and Discord's API take them as signed 64-bit integers."""
-_DATABASE_SCHEMES: Final = ("postgresql", "postgres", "sqlite")
 
 
 class ConfigError(ValueError):
@@ -222,44 +223,14 @@ def _path_or_off(raw: Any) -> Any:
 
 
 def _database_url(raw: Any) -> Any:
-    """A PostgreSQL URL (postgresql://user:pass@host/db), a sqlite:/// URL or a plain SQLite path.
-
-    The value may hold a password, so no message repeats it."""
-    if not isinstance(raw, str):
-        return raw
-    if "://" not in raw:
-        return raw  # a file path: SQLite
-    parts = urlsplit(raw)
-    scheme = parts.scheme.lower().split("+", 1)[0]  # postgresql+psycopg:// is still PostgreSQL
-    if scheme not in _DATABASE_SCHEMES:
-        raise ValueError(
-            f"expected a SQLite file path or a postgresql:// URL, not a {parts.scheme or '?'}:// URL"
-        )
-    if scheme == "sqlite" and not parts.path.strip("/"):
-        raise ValueError("expected sqlite:///path/to/file.sqlite3, with a file path")
-    if scheme != "sqlite" and not parts.hostname:
-        raise ValueError("expected postgresql://user:password@host/database, with a host")
-    return raw
+    """A postgresql:// URL or a SQLite path (`bot.clustersettings`); no message repeats the value, which
+    may hold a password."""
+    return parse_database_url(raw) if isinstance(raw, str) else raw
 
 
 def _shard_ids(raw: Any) -> Any:
-    """Shard ids as a range "0-3" or a list "0,2,5" (each at most MAX_SHARDS - 1), in ascending order."""
-    if not isinstance(raw, str):
-        return raw
-    expected = f'expected shard ids such as "0-3" or "0,2,5" (0 to {MAX_SHARDS - 1})'
-    text = raw.replace(" ", "")
-    try:
-        if re.fullmatch(r"[0-9]{1,4}-[0-9]{1,4}", text):
-            low, high = (_whole(part, 0, MAX_SHARDS - 1) for part in text.split("-"))
-            if low > high:
-                raise ValueError
-            return tuple(range(low, high + 1))
-        ids = [_whole(part, 0, MAX_SHARDS - 1) for part in text.split(",")]
-    except ValueError:
-        raise ValueError(f"{expected}, not {_shown(raw)}") from None
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{expected}, each once, not {_shown(raw)}")
-    return tuple(sorted(ids))
+    """Shard ids such as "0-3", "0,2" or "0-1,4" (`bot.clustersettings`): sorted, each once."""
+    return parse_shard_ids(raw) if isinstance(raw, str) else raw
 
 
 Flag = Annotated[bool, BeforeValidator(_bool)]
@@ -290,9 +261,12 @@ class Settings(BaseModel):
     db_path: OptionalPath = DEFAULT_DB_PATH
     """The question log; None ("off") turns logging (and /stats) off."""
     database_url: Annotated[str | None, BeforeValidator(_database_url)] = Field(default=None, repr=False)
-    """Reserved for a database backend: a SQLite path or a postgresql:// URL; validated, not used yet."""
-    log_salt: str | None = Field(default=None, repr=False)
-    """Keys the hash of user ids in the log; None: generated once and kept beside the database."""
+    """FACTBOT_DATABASE_URL: `postgresql://…` shares the log (and reloads) between processes; a path
+    is a SQLite file; None: `db_path` (FACTBOT_DB_PATH), as before. Kept out of repr: it may hold
+    a password."""
+    log_salt: str | None = Field(default=None, repr=False, validate_default=True)
+    """Keys the hash of user ids in the log; None: generated once and kept beside the database
+    (required with PostgreSQL)."""
     retention_days: Annotated[int | None, BeforeValidator(_retention)] = 90
     """Question-log rows older than this are deleted; None ("forever") keeps them forever."""
     log_level: Annotated[str, BeforeValidator(_log_level)] = "INFO"
@@ -301,7 +275,8 @@ class Settings(BaseModel):
     shard_count: Annotated[int | None, BeforeValidator(_shard_count)] = None
     """With `sharded`: a fixed shard count; None lets Discord recommend one."""
     shard_ids: ShardIds = None
-    """Reserved for running some shards per process ("0-3" or "0,2,5"); validated, not used yet."""
+    """FACTBOT_SHARD_IDS: the shards this process runs (of `shard_count`, then required); None: all
+    of them. Implies `sharded`."""
     cooldown: CooldownSetting = Cooldown()
     watch_seconds: Annotated[float, BeforeValidator(_seconds)] = 0.0
     """Check the knowledge files this often and reload when they change; 0: only on /reload."""
@@ -318,9 +293,12 @@ class Settings(BaseModel):
         if not isinstance(data, dict):
             return data
         stripped = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
-        return {k: v for k, v in stripped.items() if v != ""}
+        out = {k: v for k, v in stripped.items() if v != ""}
+        if out.get("shard_ids") is not None:
+            out["sharded"] = True  # a slice of the shards is sharding
+        return out
 
-    @field_validator("shard_count", "shard_ids")
+    @field_validator("shard_count")
     @classmethod
     def _only_when_sharded(cls, value: Any, info: ValidationInfo) -> Any:
         if value is not None and not info.data.get("sharded", False):
@@ -329,11 +307,25 @@ class Settings(BaseModel):
 
     @field_validator("shard_ids")
     @classmethod
-    def _below_the_shard_count(cls, value: tuple[int, ...] | None, info: ValidationInfo) -> Any:
-        count = info.data.get("shard_count")
-        if value and count is not None and max(value) >= count:
+    def _a_slice_of_the_shard_count(cls, value: tuple[int, ...] | None, info: ValidationInfo) -> Any:
+        if value is None or "shard_count" not in info.data:  # no ids, or the count itself is wrong
+            return value
+        count = info.data["shard_count"]
+        if count is None:
+            raise ValueError(f"needs {ENV_PREFIX}SHARD_COUNT (the shards of every process)")
+        if not value:
+            raise ValueError("expected at least one shard id")
+        if max(value) >= count:
+            raise ValueError(f"shard {max(value)} is not below {ENV_PREFIX}SHARD_COUNT={count}")
+        return value
+
+    @field_validator("log_salt")
+    @classmethod
+    def _salt_shared_with_postgres(cls, value: str | None, info: ValidationInfo) -> Any:
+        # Every process must hash user ids alike, or one user counts (and votes) once per machine.
+        if not value and is_postgres(info.data.get("database_url")):
             raise ValueError(
-                f"shard {max(value)} does not exist with {ENV_PREFIX}SHARD_COUNT={count} (ids start at 0)"
+                f"must be set (the same on every process) when {ENV_PREFIX}DATABASE_URL is PostgreSQL"
             )
         return value
 
@@ -341,6 +333,22 @@ class Settings(BaseModel):
     def notices(self) -> tuple[str, ...]:
         """Problems worth a warning in every command, such as a misspelt `FACTBOT_*` variable."""
         return self._notices
+
+    @property
+    def database(self) -> Path | str | None:
+        """The question log's database (`bot.questionlog.Database`): the URL when set, else the SQLite
+        path (None: no log)."""
+        if self.database_url is not None:
+            return (
+                self.database_url if is_postgres(self.database_url) else Path(self.database_url).expanduser()
+            )
+        return self.db_path
+
+    @property
+    def syncs_commands(self) -> bool:
+        """Whether this process syncs the command tree: in a cluster only the one that runs shard 0,
+        so that several processes starting at once do not race each other for Discord's sync."""
+        return self.shard_ids is None or 0 in self.shard_ids
 
     @property
     def state_dir(self) -> Path:

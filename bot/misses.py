@@ -19,37 +19,18 @@ import json
 import re
 import sqlite3
 import sys
-import unicodedata
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Final, TextIO
 
-from rapidfuzz import fuzz, process
-
-from bot.questionlog import DEFAULT_DB_PATH, MissRow, read_miss_rows
-
-Closest = Callable[[str], tuple[str | None, str | None, float]]
-"""Given a question, the closest fact-base entry: (entry id, its question, score in 0..1)."""
-
-DEFAULT_THRESHOLD: Final = 90.0
-"""Minimum `token_sort_ratio` (0-100) on normalised text for two questions to share a group.
-
-`token_sort_ratio` ignores word order and, after normalisation, case, accents and punctuation;
-the rest is edit distance. Measured on typical questions:
-  100   "how many prisoners were freed in cuba?" / "How many prisoners were freed in Cuba"
-  97-99 the same with one typo ("prisonres", "prisoner"); 92 for "who is madruo" / "who is maduro"
-  89    "what happened to maduro" / "... machado";  89 "who is the president" / "... vice president"
-  88    "how many prisoners were freed" / "... freed in cuba";  81 "... in cuba" / "... in venezuela"
-90 keeps typos and re-orderings together while the 88-89 pairs, which are different questions,
-stay apart. Merging two different questions would hide one from the editors, whereas splitting
-one question only costs an extra line, so the threshold errs high.
-"""
-
-KINDS: Final = ("declined", "low_confidence", "not_helpful")
-"""The ways a question can be missed, in the order they are listed."""
+from bot.questionlog import DEFAULT_DB_PATH, Database, is_postgres, read_miss_rows, redact
+from bot.questionlog.grouping import DEFAULT_THRESHOLD as DEFAULT_THRESHOLD
+from bot.questionlog.grouping import KINDS as KINDS
+from bot.questionlog.grouping import Closest as Closest
+from bot.questionlog.grouping import MissGroup as MissGroup
+from bot.questionlog.grouping import group_misses as group_misses
+from bot.questionlog.grouping import normalise as normalise
 
 _TABLE_KINDS: Final[dict[str, str]] = {
     "declined": "declined",
@@ -59,8 +40,6 @@ _TABLE_KINDS: Final[dict[str, str]] = {
 """Short labels so that all three fit the table's kind column ("declined+low-conf+unhelpful")."""
 _KIND_WIDTH: Final = 27
 
-_PUNCT = re.compile(r"[^\w\s]+")
-_SPACE = re.compile(r"\s+")
 _UNSAFE = re.compile(
     # C0 and C1 controls and DEL (terminal escape sequences), bidirectional embeddings, overrides,
     # isolates and marks (which reorder what is shown: "78" displayed as "87"), line/paragraph separators
@@ -87,128 +66,6 @@ def csv_cell(text: str) -> str:
     an apostrophe (OWASP's advice against CSV injection)."""
     text = printable(text)
     return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def normalise(text: str) -> str:
-    """Lower-case, strip accents and punctuation, collapse spaces: 'Qué pasó?' -> 'que paso'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACE.sub(" ", _PUNCT.sub(" ", without_marks).replace("_", " ")).strip()
-
-
-@dataclass(frozen=True)
-class MissGroup:
-    """Questions that are the same question, as far as the editors are concerned."""
-
-    representative: str
-    """The most frequent wording of the group's most frequent question."""
-    variants: tuple[str, ...]
-    """Every distinct wording, most frequent first (includes the representative)."""
-    count: int
-    """Miss events: each declined/low-confidence ask and each 👎 counts once."""
-    distinct_users: int
-    """Different (hashed) users; front ends without users (terminal) are not counted."""
-    last_seen: datetime
-    kinds: tuple[str, ...]
-    """Subset of ("declined", "low_confidence", "not_helpful"), in that order."""
-    closest_entry: str | None = None
-    closest_question: str | None = None
-    closest_score: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain-JSON form, as printed by `misses --format json`."""
-        return {
-            "representative": self.representative,
-            "variants": list(self.variants),
-            "count": self.count,
-            "distinct_users": self.distinct_users,
-            "last_seen": self.last_seen.astimezone(UTC).isoformat(),
-            "kinds": list(self.kinds),
-            "closest_entry": self.closest_entry,
-            "closest_question": self.closest_question,
-            "closest_score": None if self.closest_score is None else round(self.closest_score, 4),
-        }
-
-
-def group_misses(
-    rows: Sequence[MissRow],
-    *,
-    closest: Closest | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
-) -> list[MissGroup]:
-    """Group near-duplicate questions; most frequent group first (then most recent).
-
-    Leader clustering: distinct normalised questions are visited most frequent first, and each joins
-    the best-scoring existing group leader at or above `threshold`, or leads a new group. Comparing
-    with leaders only (not with every member) stops chains A~B~C from merging A with a C it does not
-    resemble. `closest` (the engine's lookup) names the nearest entry for each group; without it the
-    best entry the engine reported when the question was asked is used.
-    """
-    by_key: dict[str, list[MissRow]] = {}
-    for row in rows:
-        by_key.setdefault(normalise(row.question), []).append(row)
-
-    def weight(key: str) -> tuple[int, datetime, str]:
-        members = by_key[key]
-        return (len(members), max(r.at for r in members), key)
-
-    leaders: list[str] = []
-    members_of: dict[str, list[str]] = {}
-    for key in sorted(by_key, key=weight, reverse=True):
-        match = process.extractOne(key, leaders, scorer=fuzz.token_sort_ratio, score_cutoff=threshold)
-        if match is None:
-            leaders.append(key)
-            members_of[key] = [key]
-        else:
-            members_of[match[0]].append(key)
-
-    groups = [
-        _make_group(leader, [r for k in members_of[leader] for r in by_key[k]], by_key, closest)
-        for leader in leaders
-    ]
-    groups.sort(key=lambda g: (-g.count, -g.last_seen.timestamp(), g.representative))
-    return groups
-
-
-def _make_group(
-    leader: str, rows: list[MissRow], by_key: dict[str, list[MissRow]], closest: Closest | None
-) -> MissGroup:
-    wordings = Counter(r.question.strip() for r in rows)
-    latest: dict[str, datetime] = {}
-    for r in rows:
-        text = r.question.strip()
-        latest[text] = max(latest.get(text, r.at), r.at)
-    # Most frequent first, then most recent, then alphabetical: stable output for the same log.
-    variants = sorted(wordings, key=lambda w: (-wordings[w], -latest[w].timestamp(), w))
-    leader_wordings = Counter(r.question.strip() for r in by_key[leader])
-    representative = min(leader_wordings, key=lambda w: (-leader_wordings[w], -latest[w].timestamp(), w))
-    kinds = tuple(k for k in KINDS if any(r.kind == k for r in rows))
-    users = {r.user_hash for r in rows if r.user_hash}
-
-    entry: str | None
-    entry_question: str | None
-    score: float | None
-    if closest is not None:
-        entry, entry_question, score = closest(representative)
-    else:
-        # The engine's own best guess when the question was asked, the most confident one.
-        known = [r for r in rows if r.best_entry is not None]
-        best = max(known, key=lambda r: (r.confidence or 0.0, r.at), default=None)
-        entry = best.best_entry if best else None
-        entry_question = best.best_question if best else None
-        score = best.confidence if best else None
-
-    return MissGroup(
-        representative=representative,
-        variants=tuple(variants),
-        count=len(rows),
-        distinct_users=len(users),
-        last_seen=max(r.at for r in rows),
-        kinds=kinds,
-        closest_entry=entry,
-        closest_question=entry_question,
-        closest_score=score,
-    )
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -344,6 +201,11 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _database(text: str) -> Path | str:
+    """--db: a SQLite file, or a postgresql:// URL (kept as typed: a Path would fold its '//')."""
+    return text if is_postgres(text) else Path(text)
+
+
 def add_misses_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `misses` sub-command; the caller dispatches to `run_misses(args, closest=...)`."""
     parser = subparsers.add_parser(
@@ -364,10 +226,11 @@ def add_misses_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     parser.add_argument("--format", choices=sorted(RENDERERS), default="table", help="output format")
     parser.add_argument(
         "--db",
-        type=Path,
+        type=_database,
         default=None,
         metavar="PATH",
-        help=f"question log (default: FACTBOT_DB_PATH from the environment or .env, else {DEFAULT_DB_PATH})",
+        help="question log: a SQLite file or a postgresql:// URL (default: FACTBOT_DATABASE_URL, else "
+        f"FACTBOT_DB_PATH, from the environment or .env, else {DEFAULT_DB_PATH})",
     )
     parser.add_argument(
         "--only",
@@ -396,10 +259,10 @@ def run_misses(
     stdout = out if out is not None else sys.stdout
     stderr = err if err is not None else sys.stderr
     fmt: str = getattr(args, "format", "table")
-    db = Path(getattr(args, "db", None) or DEFAULT_DB_PATH)
-    since: datetime | None = getattr(args, "since", None)
-    limit: int = getattr(args, "limit", 20)
-    threshold: float = getattr(args, "threshold", DEFAULT_THRESHOLD)
+    raw_db = getattr(args, "db", None) or DEFAULT_DB_PATH
+    if is_postgres(raw_db):
+        return _print_groups(str(raw_db), args, closest, stdout, stderr)
+    db = Path(raw_db)
 
     if db.exists() and not db.is_file():
         kind = "a directory" if db.is_dir() else "not a regular file"
@@ -414,10 +277,26 @@ def run_misses(
             print(message, file=stderr)
             stdout.write(RENDERERS[fmt]([]))
         return 0
+    return _print_groups(db, args, closest, stdout, stderr)
+
+
+def _print_groups(
+    db: Database,
+    args: argparse.Namespace,
+    closest: Closest | None,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    fmt: str = getattr(args, "format", "table")
+    since: datetime | None = getattr(args, "since", None)
+    limit: int = getattr(args, "limit", 20)
+    threshold: float = getattr(args, "threshold", DEFAULT_THRESHOLD)
     try:
         rows = read_miss_rows(db, since, only=getattr(args, "only", "all"))
-    except sqlite3.Error as exc:
-        print(f"Cannot read the question log {db}: {exc}", file=stderr)
+    except Exception as exc:  # sqlite3.Error or psycopg.Error: the reader says why, in one line
+        if not _is_database_error(exc):
+            raise
+        print(f"Cannot read the question log {redact(db)}: {exc}", file=stderr)
         return 1
 
     groups = group_misses(rows, closest=closest, threshold=threshold)
@@ -425,3 +304,13 @@ def run_misses(
         groups = groups[:limit]
     stdout.write(RENDERERS[fmt](groups))
     return 0
+
+
+def _is_database_error(exc: Exception) -> bool:
+    if isinstance(exc, sqlite3.Error):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - a dependency
+        return False
+    return isinstance(exc, psycopg.Error)

@@ -22,6 +22,7 @@ from bot.engine import Engine
 from bot.knowledge import load_base
 from bot.questionlog import QuestionLog
 from bot.service import FactService
+from tests.postgres import REQUIRE_ENV, PostgresServer, Unavailable
 from tests.world import FAKE_TOKEN, KNOWLEDGE, MakeBot, World, check_payload, message_payloads
 
 
@@ -122,3 +123,30 @@ def world(simcord_env: Any) -> Iterator[World]:
     yield scene
     for body in message_payloads(env.http_requests):
         check_payload(body)
+
+
+# --- PostgreSQL (tests/postgres.py) ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway server for the session; skipped with the reason where none can start, unless
+    FACTBOT_REQUIRE_POSTGRES=1 (CI), where that is a failure."""
+    server = PostgresServer()
+    try:
+        server.start()
+    except (Unavailable, OSError) as exc:
+        server.cleanup()
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{REQUIRE_ENV}=1 but no PostgreSQL server could be started: {exc}")
+        pytest.skip(f"no PostgreSQL server could be started: {exc}")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty database on the session's server; dropped afterwards."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import discord
 import pytest
 from simcord import SetupError
 
+from bot.discord_app.context import context_of
+from bot.questionlog import read_processes
 from bot.service import FactService, ReloadResult
 from tests.world import World
 
@@ -83,6 +86,11 @@ async def test_a_broken_base_is_refused_with_every_problem_and_answers_stay(
 
     answer = await world.alice.slash(world.channel, "ask", question=Q87)
     assert "87" in (answer.response.embeds[0].description or ""), "still answering from the working base"
+    # and /stats says so, with the version still answering
+    version = context_of(world.bot).service.base_version
+    stats = await world.admin.slash(world.channel, "stats")
+    fields = {f.name: f.value or "" for f in stats.response.embeds[0].fields}
+    assert "do not validate" in fields["Note"] and f"still answering from version {version}" in fields["Note"]
 
 
 async def test_many_problems_are_cut_to_the_limits_with_a_count(world: World, knowledge_copy: Path) -> None:
@@ -109,6 +117,8 @@ async def test_a_valid_change_takes_effect(world: World, knowledge_copy: Path) -
     result = await world.admin.slash(world.channel, "reload")
 
     assert result.response.content.startswith("✅ Reloaded")
+    version = context_of(world.bot).service.base_version
+    assert f"(version {version})" in result.response.content
     after = await world.alice.slash(world.channel, "ask", question=NEW_QUESTION)
     assert after.response.embeds[0].title == NEW_QUESTION
     assert "at least 87 people" in (after.response.embeds[0].description or "")
@@ -176,8 +186,44 @@ async def test_stats_counts_outcomes_feedback_and_misses(world: World) -> None:
     assert (fields["Answered"], fields["Declined"], fields["Low confidence"]) == ("1", "2", "1")
     assert (fields["👍 Helpful"], fields["👎 Not helpful"], fields["People"]) == ("0", "1", "2")
     assert (fields["Top misses"] or "").startswith("2× What is the weather in Caracas?")
+    # one process: its version is in the footer, and no list of processes
+    service = context_of(world.bot).service
+    assert "Processes" not in fields
+    assert (result.response.embeds[0].footer.text or "").endswith(f"version {service.base_version}")
+    # ... but it has reported itself to the log, as every process of a cluster does
+    assert service.questions is not None
+    reported = read_processes(service.questions.database, datetime.now(UTC) - timedelta(minutes=5))
+    assert [(r.name, r.base_version) for r in reported] == [(service.name, service.base_version)]
     with pytest.raises(SetupError, match="not visible"):
         await world.alice.slash(world.channel, "stats")
+
+
+async def test_stats_groups_near_duplicate_misses_as_misses_does(world: World) -> None:
+    """Ten typings of one question the base cannot answer are one line of /stats, not ten "1×" lines."""
+    typings = [
+        "How many prisoners were freed in Cuba?",
+        "how many prisoners were freed in cuba",
+        "How many prisoners were freed in Cuba",
+        "how many prisoners were freed in Cuba??",
+        "How many prisonres were freed in Cuba?",
+        "how many prisoner were freed in cuba?",
+        "HOW MANY PRISONERS WERE FREED IN CUBA",
+        "How many prisoners were freed in Cuba ?",
+        "how many prisoners where freed in cuba",
+        "How many prisoners were freed, in Cuba?",
+    ]
+    for n, question in enumerate(typings):
+        await (world.alice if n % 2 else world.bob).slash(world.channel, "ask", question=question)
+    await world.alice.slash(world.channel, "ask", question="What is the weather in Caracas?")
+
+    result = await world.admin.slash(world.channel, "stats")
+
+    fields = {f.name: f.value for f in result.response.embeds[0].fields}
+    lines = (fields["Top misses"] or "").splitlines()
+    assert fields["Declined"] == "11"
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("10× ") and "cuba" in lines[0].casefold() and "wordings)" in lines[0]
+    assert lines[1] == "1× What is the weather in Caracas?"
 
 
 @pytest.mark.factbot(watch_seconds=5)

@@ -67,6 +67,21 @@ async def test_sharded_bot_answers_on_every_shard(simcord_env: Any) -> None:
         assert bot.get_guild(guild.id).shard_id == shard  # type: ignore[union-attr]
 
 
+@pytest.mark.factbot(sharded=True, shard_count=2, shard_ids=(1,))
+async def test_a_cluster_process_runs_its_slice_and_leaves_the_sync_to_shard_0(simcord_env: Any) -> None:
+    bot = simcord_env.bot
+    assert isinstance(bot, ShardedFactBot) and bot.shard_count == 2 and bot.shard_ids == [1]
+    assert command_puts(simcord_env) == [], "only the process running shard 0 syncs the commands"
+    # What the process running shard 0 does at its start (Discord's commands are per application):
+    await sync_for(bot, context_of(bot).settings, force=True)
+    guild = simcord_env.create_guild("Shard 1", shard_id=1)
+    channel = guild.create_text_channel("general")
+    member = guild.add_member(simcord_env.create_user("someone"))
+    result = await member.slash(channel, "ask", question=QUESTIONS[0])
+    assert "87" in (result.response.embeds[0].description or "")
+    assert bot.get_guild(guild.id).shard_id == 1  # type: ignore[union-attr]
+
+
 async def test_commands_are_synced_globally_once_then_only_when_changed(
     world: World, make_bot: MakeBot, bot_settings: Settings
 ) -> None:

@@ -5,18 +5,23 @@ from __future__ import annotations
 import logging
 import os
 import re
+import subprocess
+import sys
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import discord
 import pytest
+from discord.ext import commands
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import config, questionlog
+from bot import clustersettings, config, questionlog
 from bot.config import SETTINGS, ConfigError, Cooldown, Settings, check_token, resolve_log_salt
 from bot.discord_app import render
-from bot.discord_app.client import create_bot, invite_url
+from bot.discord_app.client import create_bot, invite_url, shard_label
+from bot.discord_app.context import context_of
 from bot.discord_app.throttle import Throttle
 from bot.discord_app.views import (
     ASK_TEMPLATE,
@@ -31,6 +36,7 @@ from bot.discord_app.views import (
 from bot.engine import Answer, Engine, Suggestion
 from bot.knowledge import PartialDate
 from bot.knowledge.problems import Problem
+from bot.questionlog import ProcessRow
 from bot.service import FactService, ReloadResult
 from tests.world import FAKE_TOKEN, KNOWLEDGE, REPO
 
@@ -169,29 +175,31 @@ def test_the_defaults_match_the_question_log() -> None:
         ("0-3", (0, 1, 2, 3)),
         ("0,2,5", (0, 2, 5)),
         (" 5, 0 ,2 ", (0, 2, 5)),
+        ("0,2,2", (0, 2)),
+        ("0-1,1-2", (0, 1, 2)),
         ("7", (7,)),
         ("999-999", (999,)),
     ],
 )
 def test_shard_ids_are_a_range_or_a_list(value: str, expected: tuple[int, ...]) -> None:
     s = Settings.from_env(
-        {"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": value}, env_file=None, require_token=False
+        {"FACTBOT_SHARD_COUNT": "1000", "FACTBOT_SHARD_IDS": value}, env_file=None, require_token=False
     )
-    assert s.shard_ids == expected
+    assert s.shard_ids == expected and s.sharded, "a slice of the shards implies sharding"
 
 
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"FACTBOT_SHARD_IDS": "0-3"}, "only applies with FACTBOT_SHARDED=true"),
-        ({"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": "3-0"}, '"0-3"'),
-        ({"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": "0,2,2"}, "each once"),
-        ({"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": "0-1000"}, "0 to 999"),
-        ({"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": "a-b"}, "'a-b'"),
-        ({"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": "0,,1"}, "0 to 999"),
+        ({"FACTBOT_SHARD_IDS": "0-3"}, "needs FACTBOT_SHARD_COUNT"),
+        ({"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_IDS": "0-3"}, "needs FACTBOT_SHARD_COUNT"),
+        ({"FACTBOT_SHARD_COUNT": "8", "FACTBOT_SHARD_IDS": "3-0"}, "expected shard ids such as 0-3"),
+        ({"FACTBOT_SHARD_COUNT": "8", "FACTBOT_SHARD_IDS": "0-1000"}, "0 to 999"),
+        ({"FACTBOT_SHARD_COUNT": "8", "FACTBOT_SHARD_IDS": "a-b"}, "'a-b'"),
+        ({"FACTBOT_SHARD_COUNT": "8", "FACTBOT_SHARD_IDS": "0,,1"}, "0 to 999"),
         (
             {"FACTBOT_SHARDED": "true", "FACTBOT_SHARD_COUNT": "4", "FACTBOT_SHARD_IDS": "2-4"},
-            "shard 4 does not exist with FACTBOT_SHARD_COUNT=4",
+            "shard 4 is not below FACTBOT_SHARD_COUNT=4",
         ),
     ],
 )
@@ -202,18 +210,47 @@ def test_bad_shard_ids_are_one_line(env: dict[str, str], expected: str) -> None:
     assert "\n" not in str(info.value)
 
 
+def test_a_bad_shard_count_is_named_before_the_shard_ids() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(
+            {"FACTBOT_SHARD_COUNT": "0", "FACTBOT_SHARD_IDS": "0-1"}, env_file=None, require_token=False
+        )
+    assert info.value.variable == "FACTBOT_SHARD_COUNT", str(info.value)
+
+
+def test_config_imports_neither_the_question_log_nor_the_snapshot_cache() -> None:
+    """The builders live in bot/app.py; config.py takes only the leaf parsers of bot/clustersettings.py."""
+    code = (
+        "import sys\n"
+        "import bot.config\n"
+        "names = ('bot.questionlog', 'bot.snapshot', 'psycopg')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(names)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_shard_limits_agree() -> None:
+    """The shard ids' parser (bot/clustersettings.py) and the shard count share one limit."""
+    assert config.MAX_SHARDS == clustersettings.MAX_SHARD_ID + 1 == 1000
+
+
 @pytest.mark.parametrize(
     "url",
     [
         "data/questions.sqlite3",
-        "sqlite:////var/lib/factbot/q.sqlite3",
+        "/var/lib/factbot/q.sqlite3",
         "postgresql://factbot:s3cret@db.internal:5432/factbot",
-        "postgresql+psycopg://factbot@localhost/factbot",
+        "postgresql:///factbot?password=s3cret",  # no host: libpq's local socket
         "postgres://localhost/factbot",
     ],
 )
 def test_a_database_url_is_a_sqlite_path_or_a_postgresql_url(url: str) -> None:
-    s = Settings.from_env({"FACTBOT_DATABASE_URL": url}, env_file=None, require_token=False)
+    s = Settings.from_env(
+        {"FACTBOT_DATABASE_URL": url, "FACTBOT_LOG_SALT": "salt"}, env_file=None, require_token=False
+    )
     assert s.database_url == url
     assert "s3cret" not in repr(s), "a password in the URL stays out of reprs and logs"
 
@@ -222,8 +259,8 @@ def test_a_database_url_is_a_sqlite_path_or_a_postgresql_url(url: str) -> None:
     ("url", "expected"),
     [
         ("mysql://root:hunter2@db/factbot", "not a mysql:// URL"),
-        ("postgresql:///factbot?password=hunter2", "with a host"),
-        ("sqlite://", "with a file path"),
+        ("sqlite:////var/lib/factbot/q.sqlite3?key=hunter2", "not a sqlite:// URL"),
+        ("postgresql+psycopg://factbot:hunter2@localhost/factbot", "not a postgresql+psycopg:// URL"),
     ],
 )
 def test_a_bad_database_url_is_one_line_without_the_password(url: str, expected: str) -> None:
@@ -231,6 +268,7 @@ def test_a_bad_database_url_is_one_line_without_the_password(url: str, expected:
         Settings.from_env({"FACTBOT_DATABASE_URL": url}, env_file=None, require_token=False)
     message = str(info.value)
     assert info.value.variable == "FACTBOT_DATABASE_URL" and expected in message, message
+    assert "expected postgresql://" in message and "a SQLite file path" in message, message
     assert "hunter2" not in message and "\n" not in message
 
 
@@ -555,3 +593,80 @@ def test_invite_url_asks_for_commands_and_the_needed_permissions() -> None:
     url = invite_url(123)
     assert "client_id=123" in url and "scope=bot+applications.commands" in url
     assert "permissions=274877991936" in url
+
+
+# --- cluster settings (issue 15) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "ids"), [("0-3", (0, 1, 2, 3)), ("0,2", (0, 2)), (" 2 , 0-1 ", (0, 1, 2)), ("5", (5,))]
+)
+def test_shard_ids_are_a_slice_of_the_shard_count(
+    raw: str, ids: tuple[int, ...], shared_engine: Engine
+) -> None:
+    s = Settings.from_env(
+        {"DISCORD_TOKEN": FAKE_TOKEN, "FACTBOT_SHARD_IDS": raw, "FACTBOT_SHARD_COUNT": "8"}, env_file=None
+    )
+    assert s.shard_ids == ids and s.sharded and s.shard_count == 8
+    assert s.syncs_commands is (0 in ids)
+    bot = create_bot(s, FactService(shared_engine, KNOWLEDGE), sync_on_start=True)
+    assert isinstance(bot, commands.AutoShardedBot) and bot.shard_ids == list(ids)
+    assert context_of(bot).sync_on_start is (0 in ids)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"FACTBOT_SHARD_IDS": "0-1"}, "FACTBOT_SHARD_IDS: needs FACTBOT_SHARD_COUNT"),
+        ({"FACTBOT_SHARD_IDS": "2-4", "FACTBOT_SHARD_COUNT": "4"}, "shard 4 is not below"),
+        ({"FACTBOT_SHARD_IDS": "3-1", "FACTBOT_SHARD_COUNT": "4"}, "expected shard ids such as 0-3"),
+        ({"FACTBOT_SHARD_IDS": "one", "FACTBOT_SHARD_COUNT": "4"}, "expected shard ids such as 0-3"),
+        ({"FACTBOT_DATABASE_URL": "mysql://u:secret@h/db"}, "expected postgresql://"),
+        ({"FACTBOT_DATABASE_URL": "postgresql://u:secret@h/db"}, "FACTBOT_LOG_SALT: must be set"),
+    ],
+)
+def test_bad_cluster_settings_are_one_line_naming_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)) as raised:
+        Settings.from_env({"DISCORD_TOKEN": FAKE_TOKEN, **env}, env_file=None)
+    assert "secret" not in str(raised.value), "a URL's password is never repeated"
+
+
+def test_the_database_is_the_url_else_the_sqlite_path(tmp_path: Path) -> None:
+    pg = Settings.from_env(
+        {
+            "DISCORD_TOKEN": FAKE_TOKEN,
+            "FACTBOT_DATABASE_URL": "postgresql://bot:secret@db.example:5432/factbot",
+            "FACTBOT_LOG_SALT": "s",
+        },
+        env_file=None,
+    )
+    assert pg.database == "postgresql://bot:secret@db.example:5432/factbot"
+    assert "secret" not in repr(pg)
+    path = Settings.from_env(
+        {"DISCORD_TOKEN": FAKE_TOKEN, "FACTBOT_DATABASE_URL": str(tmp_path / "q.sqlite3")}, env_file=None
+    )
+    assert path.database == tmp_path / "q.sqlite3"
+    # With no FACTBOT_DATABASE_URL nothing changes: FACTBOT_DB_PATH, as before.
+    plain = Settings.from_env({"DISCORD_TOKEN": FAKE_TOKEN, "FACTBOT_DB_PATH": "x/q.sqlite3"}, env_file=None)
+    assert plain.database == Path("x/q.sqlite3") and plain.shard_ids is None and plain.syncs_commands
+
+
+def test_stats_lists_the_processes_by_version_and_warns_when_they_differ() -> None:
+    seen = datetime(2026, 1, 1, tzinfo=UTC)
+    a = ProcessRow("host-a:1:aa", "3f9a61c0b2de", False, "0-1", seen)
+    b = ProcessRow("host-b:2:bb", "3f9a61c0b2de", False, "2-3", seen)
+    same = render.processes_text([a, b], this_process=a.name)
+    assert same.splitlines()[0] == "2 processes, all on version 3f9a61c0b2de"
+    assert "host-a:1:aa, shards 0-1, this one" in same
+    c = ProcessRow("host-c:3:cc", "0123456789ab", True, "4-5", seen)
+    differ = render.processes_text([a, b, c])
+    assert differ.splitlines()[0] == "⚠️ 3 processes on 2 versions:"
+    assert differ.splitlines()[1].startswith("**3f9a61c0b2de**: host-a")
+    assert "host-c:3:cc, shards 4-5, its files do not validate" in differ.splitlines()[2]
+
+
+@pytest.mark.parametrize(
+    ("ids", "label"), [((0,), "0"), ((0, 1, 2, 3), "0-3"), ((0, 2), "0,2"), ((5, 0, 1), "0-1,5")]
+)
+def test_shard_labels_read_as_the_setting_is_written(ids: tuple[int, ...], label: str) -> None:
+    assert shard_label(ids) == label

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import io
 import json
@@ -82,12 +83,14 @@ def db(tmp_path: Path) -> Path:
             best_entry="prisoners-freed",
             best_question="How many political prisoners were released?",
         )
-    qlog.record_feedback(
-        message_id=1,
-        question="Who was released?",
-        entry_id="released",
-        helpful=False,
-        origin=Origin("terminal"),
+    assert asyncio.run(
+        qlog.record_feedback_async(
+            message_id=1,
+            question="Who was released?",
+            entry_id="released",
+            helpful=False,
+            origin=Origin("terminal"),
+        )
     )
     qlog.close()
     return path

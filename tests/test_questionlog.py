@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.questionlog import SCHEMA_VERSION, Origin, QuestionLog, install_signal_flush
+from bot.questionlog import SCHEMA_VERSION, Origin, QuestionLog, read_miss_rows, read_processes
 
 REPO = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
@@ -66,6 +67,23 @@ def ask(qlog: QuestionLog, question: str, outcome: str = "declined", origin: Ori
     )
 
 
+def vote(
+    qlog: QuestionLog,
+    *,
+    message_id: int,
+    question: str,
+    entry_id: str | None,
+    helpful: bool,
+    origin: Origin = DISCORD,
+) -> bool:
+    """A 👍/👎 through the API the buttons use, awaited to the writer's answer."""
+    return asyncio.run(
+        qlog.record_feedback_async(
+            message_id=message_id, question=question, entry_id=entry_id, helpful=helpful, origin=origin
+        )
+    )
+
+
 def count_rows(path: Path, table: str = "questions") -> int:
     with sqlite3.connect(path) as conn:
         return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
@@ -101,7 +119,8 @@ def test_stats_counts(make_log: MakeLog) -> None:
     ask(qlog, "What is the weather?", "declined", Origin("terminal"))
     ask(qlog, "what is the weather?", "declined", Origin("discord", user_id=3))
     for user, helpful in ((1, True), (2, True), (3, False)):
-        assert qlog.record_feedback(
+        assert vote(
+            qlog,
             message_id=99,
             question="Who was released?",
             entry_id="released",
@@ -157,12 +176,12 @@ def test_unknown_outcome_is_ignored_not_raised(make_log: MakeLog) -> None:
 
 def test_feedback_is_stored_once_per_message_and_user(make_log: MakeLog, tmp_path: Path) -> None:
     qlog = make_log(tmp_path / "q.sqlite3")
-    vote = {"message_id": 5, "question": "q", "entry_id": "e", "helpful": False}
-    assert qlog.record_feedback(origin=DISCORD, **vote) is True  # type: ignore[arg-type]
-    assert qlog.record_feedback(origin=DISCORD, **vote) is False  # type: ignore[arg-type]
+    same = {"question": "q", "entry_id": "e", "helpful": False}
+    assert vote(qlog, message_id=5, origin=DISCORD, **same) is True  # type: ignore[arg-type]
+    assert vote(qlog, message_id=5, origin=DISCORD, **same) is False  # type: ignore[arg-type]
     other_user = Origin("discord", 10, 20, user_id=222)
-    assert qlog.record_feedback(origin=other_user, **vote) is True  # type: ignore[arg-type]
-    assert qlog.record_feedback(origin=DISCORD, **{**vote, "message_id": 6}) is True  # type: ignore[arg-type]
+    assert vote(qlog, message_id=5, origin=other_user, **same) is True  # type: ignore[arg-type]
+    assert vote(qlog, message_id=6, origin=DISCORD, **same) is True  # type: ignore[arg-type]
     qlog.close()
     assert count_rows(tmp_path / "q.sqlite3", "feedback") == 3
 
@@ -184,10 +203,10 @@ def test_rows_for_misses_and_since(make_log: MakeLog) -> None:
     ask(qlog, "old declined")
     clock.now = T0 + timedelta(days=2)
     ask(qlog, "unsure one", "low_confidence")
-    qlog.record_feedback(message_id=1, question="bad answer", entry_id="e", helpful=False, origin=DISCORD)
-    qlog.record_feedback(message_id=2, question="good answer", entry_id="e", helpful=True, origin=DISCORD)
+    vote(qlog, message_id=1, question="bad answer", entry_id="e", helpful=False, origin=DISCORD)
+    vote(qlog, message_id=2, question="good answer", entry_id="e", helpful=True, origin=DISCORD)
     qlog.flush()
-    rows = qlog.rows_for_misses()
+    rows = read_miss_rows(qlog.path)
     assert [(r.question, r.kind) for r in rows] == [
         ("old declined", "declined"),
         ("unsure one", "low_confidence"),
@@ -195,12 +214,15 @@ def test_rows_for_misses_and_since(make_log: MakeLog) -> None:
     ]
     assert rows[0].at == T0
     assert rows[0].user_hash == qlog.user_hash(DISCORD.user_id)
-    assert [r.question for r in qlog.rows_for_misses(T0 + timedelta(days=1))] == ["unsure one", "bad answer"]
+    assert [r.question for r in read_miss_rows(qlog.path, T0 + timedelta(days=1))] == [
+        "unsure one",
+        "bad answer",
+    ]
 
 
 def test_reading_a_missing_log_is_empty(tmp_path: Path) -> None:
     qlog = QuestionLog(tmp_path / "nothing.sqlite3", salt="s")
-    assert qlog.rows_for_misses() == []
+    assert read_miss_rows(qlog.path) == []
     assert qlog.stats().total == 0
     assert not (tmp_path / "nothing.sqlite3").exists()  # reading never creates it
 
@@ -208,17 +230,18 @@ def test_reading_a_missing_log_is_empty(tmp_path: Path) -> None:
 # --- retention -----------------------------------------------------------------------------------
 
 
-def test_retention_purges_on_open_and_on_demand(make_log: MakeLog, tmp_path: Path) -> None:
+def test_retention_purges_on_the_next_write_and_on_open(make_log: MakeLog, tmp_path: Path) -> None:
     path = tmp_path / "q.sqlite3"
     clock = Clock(T0)
     qlog = make_log(path, now=clock, retention_days=30)
     ask(qlog, "day 0")
-    qlog.record_feedback(message_id=1, question="day 0", entry_id=None, helpful=False, origin=DISCORD)
+    vote(qlog, message_id=1, question="day 0", entry_id=None, helpful=False, origin=DISCORD)
     clock.now = T0 + timedelta(days=20)
     ask(qlog, "day 20")
     clock.now = T0 + timedelta(days=31)  # day 0 is now 31 days old
-    assert qlog.purge_expired() == 2  # the question and the feedback
-    assert [r.question for r in qlog.rows_for_misses()] == ["day 20"]
+    assert qlog.flush()  # the next transaction, here a flush, deletes what expired
+    assert count_rows(path, "feedback") == 0
+    assert [r.question for r in read_miss_rows(qlog.path)] == ["day 20"]
     qlog.close()
 
     # A later start purges on open.
@@ -232,9 +255,8 @@ def test_retention_off_keeps_everything(make_log: MakeLog) -> None:
     qlog = make_log(now=clock, retention_days=None)
     ask(qlog, "ancient")
     clock.now = T0 + timedelta(days=10_000)
-    assert qlog.purge_expired() == 0
     qlog.flush()
-    assert len(qlog.rows_for_misses()) == 1
+    assert len(read_miss_rows(qlog.path)) == 1
 
 
 # --- durability ----------------------------------------------------------------------------------
@@ -243,23 +265,33 @@ _CHILD = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from bot.questionlog import Origin, QuestionLog, install_signal_flush
+    from bot.questionlog import Origin, QuestionLog
 
-    log = QuestionLog(Path(sys.argv[1]), salt="s")
-    log.open()
-    install_signal_flush(log)
+    # What the programs do (bot/cli.py, bot/discord_app/runner.py): SIGTERM becomes an orderly stop,
+    # and the log is closed on the way out.
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
     # Not signal.pause(): a signal landing after Python last checked for signals and before pause()
     # starts only sets a flag, and pause() then sleeps until a second signal. The wakeup fd gets a
     # byte whenever the signal lands, so the read below returns and the handler runs.
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
-    for i in range(int(sys.argv[2])):
-        log.record_question(f"q{i}", Origin("terminal"), outcome="declined", confidence=0.1,
-                            best_entry=None, best_question=None)
-    print("ready", flush=True)
-    while True:
-        os.read(wake_r, 1)
+    log = QuestionLog(Path(sys.argv[1]), salt="s")
+    # Everything after the log exists runs inside the try, as in the programs: a SIGTERM that lands
+    # just after "ready" is printed must still find the finally that closes the log.
+    try:
+        log.open()
+        for i in range(int(sys.argv[2])):
+            log.record_question(f"q{i}", Origin("terminal"), outcome="declined", confidence=0.1,
+                                best_entry=None, best_question=None)
+        print("ready", flush=True)
+        while True:
+            os.read(wake_r, 1)
+    finally:
+        log.close()
     """
 )
 
@@ -293,20 +325,6 @@ def test_survives_sigterm_right_after_recording(tmp_path: Path) -> None:
     assert count_rows(path) == n
 
 
-def test_install_signal_flush_chains_to_previous_handler(make_log: MakeLog) -> None:
-    qlog = make_log()
-    seen: list[int] = []
-    previous = signal.signal(signal.SIGUSR1, lambda signum, frame: seen.append(signum))
-    try:
-        install_signal_flush(qlog, (signal.SIGUSR1,))
-        ask(qlog, "q")
-        os.kill(os.getpid(), signal.SIGUSR1)
-        assert seen == [signal.SIGUSR1]
-        assert qlog.stats().declined == 1  # closed, hence written
-    finally:
-        signal.signal(signal.SIGUSR1, previous)
-
-
 # --- faults --------------------------------------------------------------------------------------
 
 FAST_GIVE_UP = {"retry_initial": 0.001, "retry_max": 0.005, "give_up_after": 3}
@@ -320,10 +338,7 @@ def assert_disabled_quietly(qlog: QuestionLog, caplog: pytest.LogCaptureFixture)
     before = qlog.not_logged
     ask(qlog, "after the fault")
     assert qlog.not_logged == before + 1
-    assert (
-        qlog.record_feedback(message_id=1, question="q", entry_id=None, helpful=True, origin=DISCORD) is False
-    )
-    assert qlog.purge_expired() == 0
+    assert vote(qlog, message_id=1, question="q", entry_id=None, helpful=True, origin=DISCORD) is False
     assert qlog.flush() is False
     qlog.close()
     assert len(errors(caplog)) == 1, [r.getMessage() for r in errors(caplog)]
@@ -677,13 +692,13 @@ def test_processes_creating_a_new_log_at_once_all_write_everything(tmp_path: Pat
 
 
 def test_retention_purges_on_a_schedule_while_running(make_log: MakeLog, tmp_path: Path) -> None:
-    """A log open for months deletes old rows by itself, without a restart or a purge_expired()."""
+    """A log open for months deletes old rows by itself, without a restart."""
     path = tmp_path / "q.sqlite3"
     clock = Clock(T0)
     qlog = make_log(path, now=clock, retention_days=30, purge_every=timedelta(hours=1))
     assert qlog.open()
     ask(qlog, "day 0")
-    qlog.record_feedback(message_id=1, question="day 0", entry_id=None, helpful=False, origin=DISCORD)
+    vote(qlog, message_id=1, question="day 0", entry_id=None, helpful=False, origin=DISCORD)
     clock.now = T0 + timedelta(days=20)
     ask(qlog, "day 20")
     assert qlog.flush()
@@ -691,12 +706,12 @@ def test_retention_purges_on_a_schedule_while_running(make_log: MakeLog, tmp_pat
     clock.now = T0 + timedelta(days=31)  # day 0 is now older than the retention
     ask(qlog, "day 31")
     assert qlog.flush()
-    assert [r.question for r in qlog.rows_for_misses()] == ["day 20", "day 31"]
+    assert [r.question for r in read_miss_rows(qlog.path)] == ["day 20", "day 31"]
     assert count_rows(path, "feedback") == 0
     clock.now = T0 + timedelta(days=62)
     ask(qlog, "day 62")
     assert qlog.flush()
-    assert [r.question for r in qlog.rows_for_misses()] == ["day 62"]
+    assert [r.question for r in read_miss_rows(qlog.path)] == ["day 62"]
 
 
 def test_retention_purges_while_idle(make_log: MakeLog, tmp_path: Path) -> None:
@@ -810,3 +825,36 @@ def test_a_damaged_wal_is_copied_aside_and_reported(
     assert str(copy) in error.getMessage() and "damaged" in error.getMessage()
     assert qlog.healthy
     assert count_rows(path) == 1  # SQLite dropped the five; the copy still holds them
+
+
+# --- the processes of a cluster --------------------------------------------------------------------
+
+
+def test_each_process_is_kept_once_with_its_latest_report(make_log: MakeLog, tmp_path: Path) -> None:
+    path = tmp_path / "q.sqlite3"
+    clock = Clock(T0)
+    one, two = make_log(path, now=clock, retention_days=30), make_log(path, now=clock)
+    one.record_process("host-a:1:aa", base_version="v1", refused=False, shards="0-1")
+    two.record_process("host-b:2:bb", base_version="v1", refused=False, shards=None)
+    assert one.flush() and two.flush()
+    clock.now = T0 + timedelta(minutes=1)
+    one.record_process("host-a:1:aa", base_version="v2", refused=True, shards="0-1")
+    assert one.flush()
+
+    rows = read_processes(path, T0 - timedelta(minutes=5))
+    assert [(r.name, r.base_version, r.refused, r.shards) for r in rows] == [
+        ("host-a:1:aa", "v2", True, "0-1"),
+        ("host-b:2:bb", "v1", False, None),
+    ]
+    assert rows[0].seen_at == T0 + timedelta(minutes=1)
+    assert [r.name for r in read_processes(path, T0 + timedelta(seconds=30))] == ["host-a:1:aa"]
+    clock.now = T0 + timedelta(days=31)  # a process not heard from within the retention is gone
+    assert one.flush()
+    assert read_processes(path, T0 - timedelta(days=1)) == []
+
+
+def test_a_log_from_before_the_processes_table_reads_as_none(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 2")
+    assert read_processes(path, T0) == []

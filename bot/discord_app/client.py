@@ -198,9 +198,26 @@ class ShardedFactBot(_FactBotEvents, commands.AutoShardedBot):
         self.fact_context = ctx
 
 
+def shard_label(ids: tuple[int, ...]) -> str:
+    """Shard ids as FACTBOT_SHARD_IDS writes them: (0, 1, 2, 5) -> '0-2,5'."""
+    runs: list[list[int]] = []
+    for i in sorted(ids):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ",".join(f"{a}-{b}" if a != b else str(a) for a, b in runs)
+
+
 def create_bot(settings: Settings, service: FactService, *, sync_on_start: bool = True) -> AnyBot:
-    """The bot for these settings: `AutoShardedBot` when FACTBOT_SHARDED is set, else `Bot`."""
-    ctx = AppContext(settings, service, sync_on_start=sync_on_start)
+    """The bot for these settings: `AutoShardedBot` when FACTBOT_SHARDED or FACTBOT_SHARD_IDS is set
+    (on that slice of the shards), else `Bot`."""
+    # In a cluster only the process that runs shard 0 syncs the commands (see Settings.syncs_commands).
+    ctx = AppContext(settings, service, sync_on_start=sync_on_start and settings.syncs_commands)
+    if settings.shard_ids is not None:
+        service.shards = shard_label(settings.shard_ids)  # as /stats lists the processes
+    if settings.shard_ids is not None:  # this process runs its slice of FACTBOT_SHARD_COUNT shards
+        return ShardedFactBot(ctx, shard_count=settings.shard_count, shard_ids=list(settings.shard_ids))
     if settings.sharded:
         return ShardedFactBot(ctx, shard_count=settings.shard_count)
     return FactBot(ctx)

@@ -26,7 +26,7 @@ from bot.engine.clean import clean_discord_text
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Event, Story
 from bot.locale import text as t
-from bot.questionlog import LogStats
+from bot.questionlog import LogStats, ProcessRow
 from bot.service import ReloadResult
 from bot.timeline import event_line, paginate
 
@@ -503,8 +503,11 @@ def sources_embed(base: KnowledgeBase, language: str = "en") -> discord.Embed:
     return fit_embed(embed)
 
 
-def about_embed(base: KnowledgeBase, scope: str, bot_name: str, language: str = "en") -> discord.Embed:
-    """/about: the story, how current it is, how to ask, and what the base holds."""
+def about_embed(
+    base: KnowledgeBase, scope: str, bot_name: str, language: str = "en", version: str | None = None
+) -> discord.Embed:
+    """/about: the story, how current it is, how to ask, and what the base holds (and its `version`,
+    the hash of the files this process loaded, so an admin can tell the processes of a cluster apart)."""
     story = story_of_topic(base, None)
     title, summary = story.text(language) if story else (t(language, "about"), "")
     embed = discord.Embed(title=title, description=summary, colour=COLOUR_ANSWER)
@@ -523,7 +526,8 @@ def about_embed(base: KnowledgeBase, scope: str, bot_name: str, language: str = 
     embed.add_field(
         name=t(language, "how_to_ask"), value=t(language, "how_to_ask_text", bot=bot_name), inline=False
     )
-    embed.add_field(name=t(language, "knowledge_base"), value=base.summary_line(), inline=False)
+    summary_line = base.summary_line() + (f" · {t(language, 'base_version')} {version}" if version else "")
+    embed.add_field(name=t(language, "knowledge_base"), value=summary_line, inline=False)
     embed.set_footer(text=t(language, "about_footer"))
     return fit_embed(embed)
 
@@ -550,10 +554,24 @@ def reload_report(result: ReloadResult) -> tuple[str, list[discord.Embed]]:
     return content(text), [fit_embed(embed)]
 
 
-def stats_embed(stats: LogStats | None, base: KnowledgeBase, note: str = "") -> discord.Embed:
-    """/stats: what was asked and how it went, and what people asked that the bot could not answer."""
+def stats_embed(
+    stats: LogStats | None,
+    base: KnowledgeBase,
+    note: str = "",
+    version: str | None = None,
+    *,
+    unreadable: bool = False,
+    processes: Sequence[ProcessRow] = (),
+    this_process: str | None = None,
+) -> discord.Embed:
+    """/stats: what was asked and how it went, and what people asked that the bot could not answer;
+    the footer names the base `version` this process answers from. `unreadable`: the log is on but
+    could not be read (`stats` is None; the note says why). `processes`: every process heard from
+    lately, grouped by the base version each answers from, so one look shows whether they agree."""
     embed = discord.Embed(title="Question statistics", colour=COLOUR_ANSWER)
-    if stats is None:
+    if stats is None and unreadable:
+        embed.description = "The question log could not be read, so there is nothing to count now."
+    elif stats is None:
         embed.description = "The question log is off (FACTBOT_DB_PATH=off), so there is nothing to count."
     else:
         embed.description = f"{stats.total} question{'s' if stats.total != 1 else ''} in the log."
@@ -566,16 +584,49 @@ def stats_embed(stats: LogStats | None, base: KnowledgeBase, note: str = "") -> 
             ("People", stats.distinct_users),
         ):
             embed.add_field(name=name, value=str(value), inline=True)
-        misses = [f"{n}× {escape_user_text(q, 200)}" for q, n in stats.top_misses]
+        # Near-duplicates are one group, as in `misses`: a question typed ten ways is one line.
+        misses = [
+            f"{n}× {escape_user_text(q, 200)}" + (f" ({k} wordings)" if k > 1 else "")
+            for q, n, k in stats.top_misses
+        ]
         embed.add_field(
             name="Top misses",
             value=join_within(misses, FIELD_VALUE_LIMIT) if misses else "None so far.",
             inline=False,
         )
+    if len(processes) > 1:  # one process: its version is in the footer already
+        embed.add_field(name="Processes", value=processes_text(processes, this_process), inline=False)
     if note:
         embed.add_field(name="Note", value=note, inline=False)
-    embed.set_footer(text=f"Knowledge: {base.summary_line()}")
+    embed.set_footer(text=f"Knowledge: {base.summary_line()}" + (f" · version {version}" if version else ""))
     return fit_embed(embed)
+
+
+def processes_text(processes: Sequence[ProcessRow], this_process: str | None = None) -> str:
+    """'3 processes, all on version abc' or one line per version with its processes; a process whose
+    files do not validate is marked, since it answers from an older base than its files say."""
+    by_version: dict[str, list[ProcessRow]] = {}
+    for row in processes:
+        by_version.setdefault(row.base_version, []).append(row)
+
+    def who(row: ProcessRow) -> str:
+        parts = [escape_user_text(row.name, 80)]
+        if row.shards:
+            parts.append(f"shards {row.shards}")
+        if row.name == this_process:
+            parts.append("this one")
+        if row.refused:
+            parts.append("its files do not validate")
+        return ", ".join(parts)
+
+    n = len(processes)
+    if len(by_version) == 1 and not any(r.refused for r in processes):
+        head = f"{n} process{'es' if n != 1 else ''}, all on version {next(iter(by_version))}"
+        return join_within([head, *(f"• {who(r)}" for r in processes)], FIELD_VALUE_LIMIT)
+    lines = [f"⚠️ {n} processes on {len(by_version)} versions:"]
+    for version, rows in sorted(by_version.items(), key=lambda item: -len(item[1])):
+        lines.append(f"**{version}**: " + "; ".join(who(r) for r in rows))
+    return join_within(lines, FIELD_VALUE_LIMIT)
 
 
 def check_failure_message(error: app_commands.AppCommandError) -> str:

@@ -34,7 +34,9 @@ INTENT_HELP = (
 
 
 def run_bot(app: App) -> int:
-    """Serve Discord with the app's settings until SIGTERM/SIGINT; the caller closes the app after.
+    """Serve Discord with the app's settings until SIGTERM/SIGINT; the caller closes the app after
+    (the reload bus, then the question log). In cluster mode (FACTBOT_SHARD_IDS) the bot runs that
+    slice of the shards, and only the process running shard 0 syncs the commands (`create_bot`).
 
     Returns an exit code; a broken knowledge base is its report on stderr and EXIT_KNOWLEDGE.
     """
@@ -43,7 +45,8 @@ def run_bot(app: App) -> int:
     except KnowledgeError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_KNOWLEDGE
-    log.info("knowledge: %s", service.engine.base.summary_line())
+    log.info("knowledge: %s (version %s)", service.engine.base.summary_line(), service.base_version)
+    app.join_cluster(service)  # PostgreSQL: reloads reach (and come from) the other processes
     bot = create_bot(app.settings, service)
     return asyncio.run(serve(bot, app.settings.token.get_secret_value()))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Final
 
 import discord
 from discord import app_commands
@@ -18,7 +19,7 @@ from discord.ext import commands, tasks
 
 from bot.discord_app import render
 from bot.discord_app.context import AnyBot, AppContext, context_of
-from bot.questionlog import LogStats, QuestionLog
+from bot.questionlog import LogStats, ProcessRow, QuestionLog, read_processes
 
 Interaction = discord.Interaction[discord.Client]
 log = logging.getLogger(__name__)
@@ -34,10 +35,18 @@ async def is_admin_or_owner(interaction: Interaction) -> bool:
     return False
 
 
-def read_stats(qlog: QuestionLog, since: datetime | None) -> LogStats:
-    """Counts including what is still queued (blocking: run it in a thread)."""
-    qlog.flush()
-    return qlog.stats(since)
+PRESENCE_EVERY: Final = 60.0
+"""Seconds between two reports of this process to the shared log (its base version, that it lives)."""
+PRESENT_WITHIN: Final = timedelta(seconds=3 * PRESENCE_EVERY)
+"""/stats lists the processes heard from within this: three missed reports and a process is gone."""
+
+
+def read_stats(qlog: QuestionLog, since: datetime | None) -> tuple[LogStats, list[ProcessRow]]:
+    """Counts including what is still queued, and the processes heard from lately (blocking: run it
+    in a thread). The wait for the queue is short: with the database away it would only delay the
+    answer that the database is away."""
+    qlog.flush(timeout=1.0)
+    return qlog.stats(since), read_processes(qlog.database, datetime.now(UTC) - PRESENT_WITHIN)
 
 
 class AdminCog(commands.Cog, name="Admin"):
@@ -47,15 +56,24 @@ class AdminCog(commands.Cog, name="Admin"):
         self.ctx = ctx
 
     async def cog_load(self) -> None:
-        """Start watching the knowledge files when FACTBOT_WATCH_SECONDS asks for it."""
+        """Start reporting this process to the shared log, and watching the knowledge files when
+        FACTBOT_WATCH_SECONDS asks for it."""
+        self.ctx.service.reports_presence = True
+        self.report_presence.start()
         seconds = self.ctx.settings.watch_seconds
         if seconds > 0:
             self.watch_knowledge.change_interval(seconds=seconds)
             self.watch_knowledge.start()
 
     async def cog_unload(self) -> None:
-        """Stop the watcher with the cog."""
+        """Stop the watcher and the reports with the cog."""
         self.watch_knowledge.cancel()
+        self.report_presence.cancel()
+
+    @tasks.loop(seconds=PRESENCE_EVERY)
+    async def report_presence(self) -> None:
+        """This process and its base version, for every process's /stats (queued: never blocks)."""
+        self.ctx.service.report_presence()
 
     @tasks.loop(seconds=60)
     async def watch_knowledge(self) -> None:
@@ -95,16 +113,41 @@ class AdminCog(commands.Cog, name="Admin"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         qlog = self.ctx.service.questions
         stats: LogStats | None = None
+        processes: list[ProcessRow] = []
         note = ""
         if qlog is not None:
             since = datetime.now(UTC) - timedelta(days=days) if days else None
-            stats = await asyncio.to_thread(read_stats, qlog, since)  # SQLite: keep it off the event loop
+            try:
+                # blocking reads: off the event loop
+                stats, processes = await asyncio.to_thread(read_stats, qlog, since)
+            except Exception as exc:  # a PostgreSQL server that is away, a SQLite file that is locked
+                log.warning("/stats could not read the question log: %s", exc)
+                note = f"The question log cannot be read right now ({type(exc).__name__}); try again later."
+            lost = qlog.not_logged
             if not qlog.healthy:
-                lost = qlog.not_logged
                 note = f"The log stopped recording ({lost} questions not logged): {qlog.last_error}"
-            elif days:
+            elif lost:
+                # e.g. the queue filled while the database was away: the log works, these were dropped
+                note = f"{lost} questions were not logged (last problem: {qlog.last_error}). {note}".strip()
+            elif days and not note:
                 note = f"Last {days} day{'s' if days != 1 else ''}."
-        embed = render.stats_embed(stats, self.ctx.service.engine.base, note=render.truncate(note, 1000))
+        service = self.ctx.service
+        if service.reload_refused and service.last_reload is not None:
+            # Said where an admin looks: this process's files do not validate, its working base answers.
+            refused = (
+                f"This process's knowledge files do not validate ({service.last_reload.summary}); "
+                f"still answering from version {service.base_version}."
+            )
+            note = f"{refused} {note}".strip()
+        embed = render.stats_embed(
+            stats,
+            service.engine.base,
+            note=render.truncate(note, 1000),
+            version=service.base_version,
+            unreadable=qlog is not None and stats is None,
+            processes=processes,
+            this_process=service.name,
+        )
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
 
 

@@ -37,7 +37,10 @@ class InfoCog(commands.Cog, name="Info"):
         me = interaction.client.user
         language = engine.language_for("", fallback=language_of_interaction(interaction))
         scope = engine.scope_in(language)
-        embed = render.about_embed(engine.base, scope, me.display_name if me else "FactBot", language)
+        service = self.ctx.service
+        embed = render.about_embed(
+            engine.base, scope, me.display_name if me else "FactBot", language, service.base_version
+        )
         await interaction.response.send_message(embed=embed, allowed_mentions=render.NO_MENTIONS)
 
 
