@@ -1,6 +1,10 @@
-"""Contrast kinds: a claim naming another value of a kind the sources name (another prison, state,
+"""Classes of claim and question the second engine reads, each tested on wordings of its own.
+
+Contrast kinds: a claim naming another value of a kind the sources name (another prison, state,
 person, weekday, rank) is contradicted; the value they name is supported; a question about another
-value is declined. Also: shouted text, and claims the sources do not settle."""
+value is declined. Also: hedges ("exactly 87"), allegations, disagreements, figures in words,
+dates in statements, shouted text, code-switching, chat spellings, and claims the sources do not
+settle."""
 
 from __future__ import annotations
 
@@ -247,3 +251,15 @@ def test_the_right_year_never_confirms_a_disputed_winner(engine: Engine) -> None
     assert answer.verdict is not None and answer.verdict.kind == VerdictKind.DISPUTED, answer.text
     dated = engine.answer("the presidential election took place in July 2024")
     assert dated.verdict is not None and dated.verdict.kind == VerdictKind.SUPPORTED, dated.text
+
+
+def test_a_statement_with_the_wrong_month_is_contradicted(engine: Engine) -> None:
+    answer = engine.answer("the US has been hitting boats since March")
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
+    assert "September" in answer.verdict.sourced
+
+
+def test_a_yes_no_question_about_another_day_is_not_contradicted(engine: Engine) -> None:
+    """ "Did they free anyone on 31 December?": the sources report other days; they do not say no."""
+    answer = engine.answer("Did Venezuela free any political prisoners on December 30?")
+    assert answer.verdict is None or answer.verdict.kind != VerdictKind.CONTRADICTED, answer.text
