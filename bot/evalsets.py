@@ -2,7 +2,10 @@
 
 The format (see the header of any `tests/data/*.yaml`): each item has `q`, `kind` and `expect`,
 either `abstain` or groups of alternatives the answer text must contain. This module re-implements
-the format's matching rules so that the project's tests and `calibrate` stand alone.
+the format's matching rules so that the project's tests and `calibrate` stand alone, with one
+addition: a date or month also matches in the words of every language the bot answers in ("16 de
+diciembre de 2025"), since a Spanish answer spells its dates in Spanish. (The shared scorer knows
+English month names only, so it counts such an answer as a miss.)
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 import yaml
 
 from bot.engine import Engine
+from bot.locale import catalogue, languages
 
 MONTHS = [
     "january",
@@ -49,11 +53,17 @@ def _ordinal(day: int) -> str:
     return f"{day}{suffix}"
 
 
+def _month_names(month: int) -> list[str]:
+    """The month's name in each language the bot answers in other than English ("diciembre")."""
+    return [catalogue(code).months[month - 1].casefold() for code in languages() if code != "en"]
+
+
 def date_spellings(iso: str) -> list[str]:
-    """The common spellings of a day ("january 1", "1st jan", "2026-01-01", …)."""
+    """The common spellings of a day ("january 1", "1st jan", "2026-01-01", "1 de enero", …)."""
     year, month, day = (int(p) for p in iso.split("-"))
     name = MONTHS[month - 1]
     out = [iso, f"{day:02d}.{month:02d}.{year}", f"{day}.{month}.{year}"]
+    out += [f"{day} de {other}" for other in _month_names(month)]
     for m in (name, name[:3]):
         for d in (str(day), _ordinal(day)):
             out += [f"{m} {d}", f"{d} {m}", f"{d} of {m}"]
@@ -70,6 +80,7 @@ def group_matches(group: list[str], answer: str) -> bool:
             year, month = alt[6:].split("-")
             name = MONTHS[int(month) - 1]
             pattern = rf" (?:{name}|{name[:3]})(?: \d{{1,2}}(?:st|nd|rd|th)?)? {year} | {year} {month} "
+            pattern += "".join(f"| {other} de {year} " for other in _month_names(int(month)))
             if re.search(pattern, answer):
                 return True
         elif re.search(" " + re.escape(norm(alt).strip()) + "(?:s|es)? ", answer):
