@@ -263,3 +263,15 @@ def test_a_yes_no_question_about_another_day_is_not_contradicted(engine: Engine)
     """ "Did they free anyone on 31 December?": the sources report other days; they do not say no."""
     answer = engine.answer("Did Venezuela free any political prisoners on December 30?")
     assert answer.verdict is None or answer.verdict.kind != VerdictKind.CONTRADICTED, answer.text
+
+
+def test_a_contrast_value_in_two_kinds_is_reported(tmp_path: Path) -> None:
+    root = write_base(
+        tmp_path / "kb",
+        vocabulary_yaml="contrasts:\n  venue: [riverside, lakeside]\n  town: [lakeside, hilltop]\n",
+    )
+    with pytest.raises(KnowledgeError) as info:
+        load_base(root)
+    assert any("lakeside" in p.message and "venue" in p.message for p in info.value.problems), (
+        info.value.report()
+    )

@@ -190,6 +190,23 @@ def cross_check(
                     j,
                 )
             stem_owner.setdefault(stems, (term, group[0]))
+    # A contrast value is one value of one kind: "lara" cannot be a state and a person at once.
+    value_owner: dict[tuple[str, ...], tuple[str, str]] = {}
+    for kind, values in base.contrasts.items():
+        for j, spellings in enumerate(values):
+            for spelling in spellings:
+                stems = tuple(stem(w) for w in normalize(spelling).split())
+                taken = value_owner.get(stems)
+                if stems and taken is not None and taken != (kind, spellings[0]):
+                    at(
+                        f"contrasts:{kind}",
+                        None,
+                        f"the contrast value {spelling!r} is already the value {taken[1]!r} of the kind "
+                        f"{taken[0]!r}: a word can be one value of one kind only",
+                        j,
+                    )
+                if stems:
+                    value_owner.setdefault(stems, (kind, spellings[0]))
     return problems
 
 
