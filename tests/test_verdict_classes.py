@@ -275,3 +275,15 @@ def test_a_contrast_value_in_two_kinds_is_reported(tmp_path: Path) -> None:
     assert any("lakeside" in p.message and "venue" in p.message for p in info.value.problems), (
         info.value.report()
     )
+
+
+@pytest.mark.parametrize(
+    ("claim", "kind"),
+    [
+        ("The editor's note says Foro Penal could confirm only 61 of the Christmas releases", "supported"),
+        ("Foro Penal confirm all 99 of the christmas releases", "contradicted"),
+    ],
+)
+def test_whoever_a_claim_credits_is_read_wherever_the_verb_is(engine: Engine, claim: str, kind: str) -> None:
+    answer = engine.answer(claim)
+    assert answer.verdict is not None and answer.verdict.kind == kind, answer.text

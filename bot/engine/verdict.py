@@ -420,14 +420,21 @@ _NEGATION = re.compile(rf"\b(?:{'|'.join(sorted(merged_words('negations')))})\b"
 
 
 def _credited(q: Analysis, lexicon: Lexicon) -> set[str]:
-    """Who the claim says said it: "Foro Penal could only confirm 61", "according to the government"."""
-    m = _SAYS.search(q.normalized)
-    said = set(lexicon.analyse(m.group(1), intent=False).terms) if m else set()
+    """Who the claim says said it: "Foro Penal could only confirm 61", "according to the government",
+    "our copy says Foro Penal confirmed…" (each saying verb credits the words just before it)."""
+    said: set[str] = set()
+    start = 0
+    for m in _SAYS.finditer(q.normalized):
+        before = q.normalized[start : m.start()].split()[-SPEAKER_WORDS:]
+        said |= set(lexicon.analyse(" ".join(before), intent=False).terms)
+        start = m.end()
     return said | set(q.speakers)
 
 
+SPEAKER_WORDS = 6
+"""Words before a saying verb that may name who says it ("the mothers committee for the defense")."""
 _SAYS = re.compile(
-    r"^(.{2,80}?) (?:says?|said|claims?|claimed|announced?|announces|confirmed|confirms|reported|reports"
+    r"\b(?:says?|said|claims?|claimed|announced?|announces|confirm|confirmed|confirms|reported|reports"
     r"|could (?:only )?(?:confirm|verify)|verified|dice|dijo|afirma|anuncio|confirmo|informo|segun)\b"
 )
 
