@@ -55,3 +55,12 @@ def test_an_id_in_markup_is_never_read_as_a_figure(engine: Engine, question: str
 )
 def test_a_headline_tag_is_not_part_of_the_claim(raw: str) -> None:
     assert clean_discord_text(raw).endswith("80 freed") and "breaking" not in clean_discord_text(raw).lower()
+
+
+def test_a_pasted_post_loses_its_handles() -> None:
+    """ "RT @someone: …" from another network: who posted it is not part of the claim."""
+    from bot.engine.clean import clean_discord_text
+
+    assert clean_discord_text("RT @rights_watch: 87 freed from Tocorón") == "87 freed from Tocorón"
+    assert clean_discord_text("as @newsdesk said, 87 were freed") == "as said, 87 were freed"
+    assert clean_discord_text("mail x@y.com") == "mail x@y.com"

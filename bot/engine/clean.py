@@ -17,6 +17,8 @@ _SLASH_COMMAND = re.compile(r"</[\w -]{1,64}:\d{5,25}>")
 _CUSTOM_EMOJI = re.compile(r"<a?:\w{1,40}:\d{5,25}>")
 _TIMESTAMP = re.compile(r"<t:-?\d{1,13}(?::[tTdDfFR])?>")
 _EVERYONE = re.compile(r"@(?:everyone|here)\b")
+_RETWEET = re.compile(r"^\W*(?:RT|MT)\s+@\w{1,30}:?\s*|(?<![\w@])@\w{1,30}\b:?")
+""" "RT @venezuela_watch: …" pasted from another network: a handle is who posted, not the claim."""
 _URL = re.compile(r"<?\b(?:https?://|www\.)[^\s<>]+>?", re.IGNORECASE)
 _SHORTCODE = re.compile(r":[a-z0-9_+-]{2,32}:")
 """`:joy:` as typed before the client turns it into 😂."""
@@ -40,7 +42,16 @@ def clean_discord_text(text: str) -> str:
     """
     text = _INVISIBLE_IN_WORD.sub("", text)
     text = _MASKED_LINK.sub(r"\1", text)  # "[the AFP story](https://…)" reads "the AFP story"
-    for pattern in (_MENTION, _SLASH_COMMAND, _CUSTOM_EMOJI, _TIMESTAMP, _EVERYONE, _URL, _SHORTCODE):
+    for pattern in (
+        _MENTION,
+        _SLASH_COMMAND,
+        _CUSTOM_EMOJI,
+        _TIMESTAMP,
+        _EVERYONE,
+        _URL,
+        _SHORTCODE,
+        _RETWEET,
+    ):
         text = pattern.sub(" ", text)
     text = _QUOTE_OR_HEADING.sub("", text)
     text = _MARKDOWN.sub("", text)
