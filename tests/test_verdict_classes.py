@@ -280,7 +280,7 @@ def test_a_contrast_value_in_two_kinds_is_reported(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("claim", "kind"),
     [
-        ("The editor's note says Foro Penal could confirm only 61 of the Christmas releases", "supported"),
+        ("The report says Foro Penal could confirm only 61 of the Christmas releases", "supported"),
         ("Foro Penal confirm all 99 of the christmas releases", "contradicted"),
     ],
 )

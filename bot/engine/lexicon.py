@@ -454,7 +454,8 @@ class Lexicon:
         """The known word a misspelling most likely meant ("releasd" → "released"), or None."""
         if word in self._repairs:
             return self._repairs[word]
-        fixed = self._sound_alike(word) or self._find_repair(word)
+        # an everyday word of the language is no typo: "dijeron" is not "dieron" misspelt
+        fixed = None if is_common(word) else self._sound_alike(word) or self._find_repair(word)
         if len(self._repairs) < 100_000:  # bounded: hostile input cannot grow it forever
             self._repairs[word] = fixed
         return fixed
