@@ -57,12 +57,34 @@ SPANISH_LEAN = 1.0
 "liberados" and "liberaron" are one word, as "released" and "releasing" are."""
 
 
+_PLAIN_WORD = re.compile(r"[a-z]+")
+"""A word wordfreq's tokeniser keeps whole, unchanged, for English and Spanish alike."""
+
+
+def word_zipf(word: str, lang: str) -> float:
+    """`wordfreq.zipf_frequency(word, lang)`, exactly, without its cost for a word it has never seen.
+
+    Most words of a base a list does not hold are names and codes, and wordfreq tokenises each of
+    them (a Unicode regex, three normalisations) before it finds nothing; a word of the letters a–z
+    alone is its own single token, so one lookup in wordfreq's own table (built once, kept by
+    wordfreq) says it is absent, and its Zipf value is then 0.0, wordfreq's floor.
+    """
+    from wordfreq import get_frequency_dict, zipf_frequency  # its tables load on first use only
+
+    if _PLAIN_WORD.fullmatch(word) and word not in get_frequency_dict(lang):
+        return 0.0
+    return float(zipf_frequency(word, lang))
+
+
 @lru_cache(maxsize=200_000)
 def is_spanish_word(word: str) -> bool:
     """Whether a word is a Spanish word rather than an English one, by how common it is in each."""
-    from wordfreq import zipf_frequency  # its tables load on first use only
-
-    return zipf_frequency(word, "es") - zipf_frequency(word, "en") >= SPANISH_LEAN
+    spanish = word_zipf(word, "es")
+    # Zipf values are never below 0: a word less common in Spanish than the lean cannot lean to it,
+    # whatever its English frequency, so the English lookup is skipped (most words of a base)
+    if spanish < SPANISH_LEAN:
+        return False
+    return spanish - word_zipf(word, "en") >= SPANISH_LEAN
 
 
 # Words the stemmer would merge although they mean different things: a prisoner is not a prison.
