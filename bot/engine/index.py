@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.engine.lexicon import MONTH_TOKEN, MONTHS, YEAR, Analysis, Lexicon, is_month_token
 from bot.engine.places import PLACES
 from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.loader import gc_paused
 from bot.knowledge.model import QA, Intent
 from bot.text import normalize
 
@@ -85,6 +86,11 @@ class Index:
     """Entries with an inverted index from term to entry, and inverse-document-frequency weights."""
 
     def __init__(self, base: KnowledgeBase) -> None:
+        # like the load: hundreds of thousands of objects (terms, sets, analyses) and no cycles to free
+        with gc_paused():
+            self._build(base)
+
+    def _build(self, base: KnowledgeBase) -> None:
         self.lexicon = Lexicon.build(base.synonyms)
         self._text_cache: dict[str, Analysis] = {}
         # analysing the base's texts also teaches the lexicon their words, for typo repair
@@ -106,6 +112,7 @@ class Index:
             if n >= MIN_ENTRIES_FOR_COMMON
             else set()
         )
+        weights = self.weights  # every phrasing's term has a posting, so a weight
         for entry in self.entries:
             if common & entry.key_terms.keys():
                 object.__setattr__(
@@ -113,7 +120,7 @@ class Index:
                 )
             for phrasing in entry.phrasings:
                 # fsum: exact, so the same whatever order the set yields its terms in
-                object.__setattr__(phrasing, "weight", math.fsum(self.weight(t) for t in phrasing.terms))
+                object.__setattr__(phrasing, "weight", math.fsum([weights[t] for t in phrasing.terms]))
         self.known_terms = frozenset(self.postings)
         self.place_terms = frozenset(self.lexicon.term(name) for name in PLACES)
         self.entity_terms = self._entities(base) | self.place_terms
@@ -207,7 +214,14 @@ class Index:
         intents = {intent}
         if qa.intent is None:  # an alternate that asks "why" says the entry answers "why" questions too
             intents |= {i for i in asked[1:] if i not in (None, Intent.YESNO, Intent.THING)}
-        share = {t: sum(t in p.terms for p in phrasings) / len(phrasings) for t in sorted(qterms)}
+        # one pass over the phrasings, not one per term: an entry has 5 phrasings and 20 terms or more
+        uses: Counter[str] = Counter()
+        term_phrasings: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(phrasings):
+            uses.update(p.terms)
+            for t in p.terms:
+                term_phrasings[t].append(i)
+        share = {t: uses[t] / len(phrasings) for t in sorted(qterms)}
         # the month its own facts happened in is as much the entry's as its words: "freed in January"
         qterms |= months
         key_terms = {t: f for t, f in share.items() if f >= KEY_SHARE}
@@ -224,7 +238,7 @@ class Index:
             frozenset(full_dates),
             key_terms,
             tuple(p.sorted_text for p in phrasings),
-            {t: tuple(i for i, p in enumerate(phrasings) if t in p.terms) for t in qterms},
+            {t: tuple(term_phrasings.get(t, ())) for t in qterms},
             frozenset(claimants),
             frozenset(counted),
             frozenset(event_years),
