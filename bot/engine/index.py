@@ -183,7 +183,8 @@ class Index:
         event_years: set[str] = set()
         months: set[str] = set()
         full_dates: set[tuple[str, str]] = set()
-        for fid in qa.cited_facts():
+        cited = qa.cited_facts()  # read from the answer's template on every call: once here
+        for fid in cited:
             fact = base.facts[fid]
             answer_texts += [fact.statement, fact.value or ""]
             answer_texts += [w for t in fact.translations.values() for w in (t.statement, t.value) if w]
@@ -245,8 +246,7 @@ class Index:
             frozenset(months | {t for t in qterms | aterms if is_month_token(t)}),
             frozenset(p.intent for p in phrasings if p.intent is not None),
             gives=frozenset(
-                {f"{base.facts[f].amount:g}" for f in qa.cited_facts() if base.facts[f].amount is not None}
-                or qa.cited_facts()
+                {f"{base.facts[f].amount:g}" for f in cited if base.facts[f].amount is not None} or cited
             ),
             answers_figure=intent == Intent.COUNT and bool(numbers),
             answers_date=intent in (Intent.DATE, Intent.DURATION) and bool(years),
