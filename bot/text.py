@@ -16,8 +16,10 @@ import snowballstemmer
 MAX_QUESTION_CHARS = 500
 """Longer input is cut: no real question needs more, and matching time stays bounded."""
 
-_THOUSANDS = re.compile(r"(?<=\d)[,.\u00a0\u202f'’](?=\d{3}\b)")
-_NON_WORD = re.compile(r"[^\w]+")
+# The separator first and the digit before it looked back on: the regex engine then skips quickly to
+# the few separators a text holds instead of trying the look-behind at every character.
+_THOUSANDS = re.compile(r"[,.\u00a0\u202f'’](?<=\d.)(?=\d{3}\b)")
+_WORD = re.compile(r"\w+")
 _APOSTROPHE_S = re.compile(r"(\w)['’]s\b")
 
 
@@ -27,7 +29,8 @@ _ASCII_CONTROLS = {c: " " for c in [*range(32), 127]}
 def fold(text: str) -> str:
     """Lower-case, accent-free, compatibility-normalised text with control and format characters removed."""
     if text.isascii():  # the common case, and a hundred times faster than the loop below
-        return text.translate(_ASCII_CONTROLS).casefold()
+        # printable ASCII holds no control character to blank: no need to translate (the common case)
+        return text.casefold() if text.isprintable() else text.translate(_ASCII_CONTROLS).casefold()
     text = unicodedata.normalize("NFKD", text)
     kept = []
     for ch in text:
@@ -45,9 +48,11 @@ def normalize(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
     """Fold `text` and reduce it to single-spaced words ("2,400" → "2400", "Maduro's" → "maduro")."""
     text = fold(text[: limit * 2])[:limit]
     text = _THOUSANDS.sub("", text)
-    text = _APOSTROPHE_S.sub(r"\1", text)
+    if "'" in text or "’" in text:  # the regex would try every word letter by letter for a rare "'s"
+        text = _APOSTROPHE_S.sub(r"\1", text)
     text = text.replace("_", " ").replace("%", " percent ")  # "vote %" asks a share
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    # the words themselves, single-spaced: what splitting on everything else gave
+    return " ".join(_WORD.findall(text))
 
 
 _STEMMER = snowballstemmer.stemmer("english")  # the C build (PyStemmer) when installed
@@ -57,12 +62,44 @@ SPANISH_LEAN = 1.0
 "liberados" and "liberaron" are one word, as "released" and "releasing" are."""
 
 
+_PLAIN_WORD = re.compile(r"[a-z]+")
+"""A word wordfreq's tokeniser keeps whole, unchanged, for English and Spanish alike."""
+
+
+def word_zipf(word: str, lang: str) -> float:
+    """`wordfreq.zipf_frequency(word, lang)`, exactly, without its cost for a word it has never seen.
+
+    Most words of a base a list does not hold are names and codes, and wordfreq tokenises each of
+    them (a Unicode regex, three normalisations) before it finds nothing; a word of the letters a–z
+    alone is its own single token, so one lookup in wordfreq's own table (built once, kept by
+    wordfreq) says it is absent, and its Zipf value is then 0.0, wordfreq's floor.
+    """
+    if _PLAIN_WORD.fullmatch(word) and word not in _frequencies(lang):
+        return 0.0
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, lang))
+
+
+@lru_cache(maxsize=8)  # one per language asked: English and Spanish
+def _frequencies(lang: str) -> dict[str, float]:
+    """wordfreq's table for a language: the same object wordfreq keeps (no copy), found once, not
+    imported again per word."""
+    from wordfreq import get_frequency_dict  # its tables load on first use only
+
+    table: dict[str, float] = get_frequency_dict(lang)
+    return table
+
+
 @lru_cache(maxsize=200_000)
 def is_spanish_word(word: str) -> bool:
     """Whether a word is a Spanish word rather than an English one, by how common it is in each."""
-    from wordfreq import zipf_frequency  # its tables load on first use only
-
-    return zipf_frequency(word, "es") - zipf_frequency(word, "en") >= SPANISH_LEAN
+    spanish = word_zipf(word, "es")
+    # Zipf values are never below 0: a word less common in Spanish than the lean cannot lean to it,
+    # whatever its English frequency, so the English lookup is skipped (most words of a base)
+    if spanish < SPANISH_LEAN:
+        return False
+    return spanish - word_zipf(word, "en") >= SPANISH_LEAN
 
 
 # Words the stemmer would merge although they mean different things: a prisoner is not a prison.

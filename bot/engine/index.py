@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -12,6 +12,7 @@ from bot.engine.language import detect_language, merged_contrasts
 from bot.engine.lexicon import MONTH_TOKEN, MONTHS, YEAR, Analysis, Lexicon, is_month_token
 from bot.engine.places import PLACES
 from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.loader import gc_paused
 from bot.knowledge.model import QA, Intent
 from bot.text import normalize
 
@@ -97,6 +98,11 @@ class Index:
     """Entries with an inverted index from term to entry, and inverse-document-frequency weights."""
 
     def __init__(self, base: KnowledgeBase) -> None:
+        # like the load: hundreds of thousands of objects (terms, sets, analyses) and no cycles to free
+        with gc_paused():
+            self._build(base)
+
+    def _build(self, base: KnowledgeBase) -> None:
         self.lexicon = Lexicon.build(base.synonyms, merged_contrasts(base.contrasts))
         self._text_cache: dict[str, Analysis] = {}
         # analysing the base's texts also teaches the lexicon their words, for typo repair
@@ -118,6 +124,7 @@ class Index:
             if n >= MIN_ENTRIES_FOR_COMMON
             else set()
         )
+        weights = self.weights  # every phrasing's term has a posting, so a weight
         for entry in self.entries:
             if common & entry.key_terms.keys():
                 object.__setattr__(
@@ -128,7 +135,7 @@ class Index:
                 object.__setattr__(entry, "spanish_key_terms", kept)
             for phrasing in entry.phrasings:
                 # fsum: exact, so the same whatever order the set yields its terms in
-                object.__setattr__(phrasing, "weight", math.fsum(self.weight(t) for t in phrasing.terms))
+                object.__setattr__(phrasing, "weight", math.fsum([weights[t] for t in phrasing.terms]))
         kinds = self.lexicon.kinds
         for entry in self.entries:
             named: dict[str, set[str]] = defaultdict(set)
@@ -143,8 +150,8 @@ class Index:
         """Contrast kind → the entries naming a value of it."""
         self._kind_weights: dict[str, float] = {}
         for term, kind in kinds.items():
-            if term in self.weights:
-                self._kind_weights[kind] = max(self._kind_weights.get(kind, 0.0), self.weights[term])
+            if term in weights:
+                self._kind_weights[kind] = max(self._kind_weights.get(kind, 0.0), weights[term])
         self.name_values = frozenset(t for t, k in kinds.items() if k in base.contrasts)
         """Values of the base's own kinds (prisons, states, people): names, which an entry that
         names no value of their kind cannot answer about ("how many are held in Carabobo?")."""
@@ -215,7 +222,8 @@ class Index:
         event_years: set[str] = set()
         months: set[str] = set()
         full_dates: set[tuple[str, str]] = set()
-        for fid in qa.cited_facts():
+        cited = qa.cited_facts()  # read from the answer's template on every call: once here
+        for fid in cited:
             fact = base.facts[fid]
             answer_texts += [fact.statement, fact.value or ""]
             answer_texts += [w for t in fact.translations.values() for w in (t.statement, t.value) if w]
@@ -236,7 +244,7 @@ class Index:
             if fact.amount is not None:
                 numbers.add(f"{fact.amount:g}")
         figure_values: dict[str, set[str]] = defaultdict(set)
-        for fid in qa.cited_facts():
+        for fid in cited:
             fact = base.facts[fid]
             if fact.amount is not None:
                 for term in self._analyse_cached(fact.statement).terms:
@@ -257,12 +265,17 @@ class Index:
         # phrasing's words ("cuántos") are not what an English one leaves out
         spanish = [p for p in phrasings if detect_language(p.text) == "es"]
         own = [p for p in phrasings if p not in spanish] or phrasings
-        share = {t: sum(t in p.terms for p in own) / len(own) for t in sorted(qterms)}
-        spanish_share = (
-            {t: sum(t in p.terms for p in spanish) / len(spanish) for t in sorted(qterms)}
-            if len(spanish) >= MIN_LANGUAGE_PHRASINGS
-            else None
-        )
+        # one pass over the phrasings, not one per term: an entry has 5 phrasings and 20 terms or more
+        term_phrasings: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(phrasings):
+            for t in p.terms:
+                term_phrasings[t].append(i)
+        own_uses = Counter(t for p in own for t in p.terms)
+        share = {t: own_uses[t] / len(own) for t in sorted(qterms)}
+        spanish_share: dict[str, float] | None = None
+        if len(spanish) >= MIN_LANGUAGE_PHRASINGS:
+            spanish_uses = Counter(t for p in spanish for t in p.terms)
+            spanish_share = {t: spanish_uses[t] / len(spanish) for t in sorted(qterms)}
         # the month its own facts happened in is as much the entry's as its words: "freed in January"
         qterms |= months
         key_terms = {t: f for t, f in share.items() if f >= KEY_SHARE}
@@ -282,15 +295,14 @@ class Index:
             frozenset(full_dates),
             key_terms,
             tuple(p.sorted_text for p in phrasings),
-            {t: tuple(i for i, p in enumerate(phrasings) if t in p.terms) for t in qterms},
+            {t: tuple(term_phrasings.get(t, ())) for t in qterms},
             frozenset(claimants),
             frozenset(counted),
             frozenset(event_years),
             frozenset(months | {t for t in qterms | aterms if is_month_token(t)}),
             frozenset(p.intent for p in phrasings if p.intent is not None),
             gives=frozenset(
-                {f"{base.facts[f].amount:g}" for f in qa.cited_facts() if base.facts[f].amount is not None}
-                or qa.cited_facts()
+                {f"{base.facts[f].amount:g}" for f in cited if base.facts[f].amount is not None} or cited
             ),
             answers_figure=intent == Intent.COUNT and bool(numbers),
             answers_date=intent in (Intent.DATE, Intent.DURATION) and bool(years),

@@ -183,9 +183,9 @@ the language: unknown to a base, it is talk around the question more often than 
 @lru_cache(maxsize=100_000)
 def zipf(word: str) -> float:
     """How common a word is in English or Spanish, whichever is higher (Zipf scale, 0 = unseen)."""
-    from wordfreq import zipf_frequency  # imported here: its tables load on first use only
+    from bot.text import word_zipf  # wordfreq's own figure, without tokenising a word it lacks
 
-    return max(zipf_frequency(word, code, wordlist="best") for code in LANGUAGES)
+    return max(word_zipf(word, code) for code in LANGUAGES)
 
 
 @cache
@@ -247,9 +247,9 @@ def _spanish_only_function_words() -> frozenset[str]:
 @lru_cache(maxsize=100_000)
 def _lean(word: str) -> float:
     """How much more Spanish than English a word is (Zipf difference; 0 for a word of neither)."""
-    from wordfreq import zipf_frequency
+    from bot.text import word_zipf  # wordfreq's own figure, without tokenising a word it lacks
 
-    return zipf_frequency(word, "es", wordlist="best") - zipf_frequency(word, "en", wordlist="best")
+    return word_zipf(word, "es") - word_zipf(word, "en")
 
 
 def detect_language(text: str) -> str | None:
@@ -260,9 +260,12 @@ def detect_language(text: str) -> str | None:
     """
     from bot.text import normalize  # folding is shared with matching
 
-    marks = 2.0 * sum(ch in SPANISH_MARKS for ch in text.casefold())
-    # an accent on a word in lower case: a name ("Tocorón", "González") says nothing of the asker
-    marks += 1.0 * sum(ch in "áéíóú" for w in text.split() if w[:1].islower() for ch in w.casefold())
+    if text.isascii():  # most texts: no mark, no accent to count character by character
+        marks = 0.0
+    else:
+        marks = 2.0 * sum(ch in SPANISH_MARKS for ch in text.casefold())
+        # an accent on a word in lower case: a name ("Tocorón", "González") says nothing of the asker
+        marks += 1.0 * sum(ch in "áéíóú" for w in text.split() if w[:1].islower() for ch in w.casefold())
     lean = marks
     words = normalize(text).split()[:60]
     for word in words:

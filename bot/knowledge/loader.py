@@ -58,7 +58,7 @@ def load_base(path: Path | str | None = None) -> KnowledgeBase:
     they are in `base.warnings`.
     """
     root = Path(path) if path is not None else DEFAULT_PATH
-    with _gc_paused():
+    with gc_paused():
         return build_base(read_consistent(root))
 
 
@@ -133,9 +133,10 @@ def build_base(reading: Reading) -> KnowledgeBase:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading allocates a few hundred thousand objects and frees none of them as cycles: the
-    cyclic collector would scan the growing heap again and again (a third of a plain parse)."""
+def gc_paused() -> Iterator[None]:
+    """The cyclic collector off for a build that allocates a few hundred thousand objects and frees
+    none of them as cycles (a load, an index): it would scan the growing heap again and again (a
+    third of a plain parse). Whatever cycles there are wait for the next collection."""
     enabled = gc.isenabled()
     gc.disable()
     try:
