@@ -215,7 +215,7 @@ def test_spanish_chat_spellings_are_repaired_by_sound(engine: Engine) -> None:
 
 
 def test_the_other_side_of_a_disagreement_makes_a_claim_disputed_not_contradicted(engine: Engine) -> None:
-    answer = engine.answer("Edmundo González Urrutia fue el ganador de las presidenciales")
+    answer = engine.answer("el ganador de las elecciones de 2024 fue Edmundo González Urrutia")
     assert answer.verdict is not None and answer.verdict.kind == VerdictKind.DISPUTED, answer.text
     assert "Oposición venezolana" in answer.text  # the source's name in the reader's language
 
@@ -287,3 +287,12 @@ def test_a_contrast_value_in_two_kinds_is_reported(tmp_path: Path) -> None:
 def test_whoever_a_claim_credits_is_read_wherever_the_verb_is(engine: Engine, claim: str, kind: str) -> None:
     answer = engine.answer(claim)
     assert answer.verdict is not None and answer.verdict.kind == kind, answer.text
+
+
+@pytest.mark.parametrize(
+    "claim", ["so tocoron prison is in caracas?", "the 87 walked out of a jail in Caracas"]
+)
+def test_a_city_is_not_its_country(engine: Engine, claim: str) -> None:
+    """ "In Caracas" is not "in Venezuela": never confirmed by the facts that say Aragua."""
+    answer = engine.answer(claim)
+    assert answer.verdict is None or answer.verdict.kind != VerdictKind.SUPPORTED, answer.text

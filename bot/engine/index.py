@@ -89,6 +89,9 @@ class IndexedEntry:
     spanish_key_terms: dict[str, float] | None = None
     """The same among its Spanish phrasings, when it has enough of them to say: what a Spanish
     question must not leave out."""
+    disputed_values: frozenset[str] = frozenset()
+    """Contrast values of the facts its cited facts disagree with ("González" for the published
+    results): values of the entry's kinds too."""
     values: dict[str, frozenset[str]] = field(default_factory=dict)
     """Contrast kind → the values of that kind its phrasings, answer and cited facts name
     ("state" → {"aragua"}): a claim naming another value of the kind is the one it corrects."""
@@ -139,7 +142,7 @@ class Index:
         kinds = self.lexicon.kinds
         for entry in self.entries:
             named: dict[str, set[str]] = defaultdict(set)
-            for term in entry.question_terms | entry.answer_terms:
+            for term in entry.question_terms | entry.answer_terms | entry.disputed_values:
                 if (kind := kinds.get(term)) is not None:
                     named[kind].add(term)
             object.__setattr__(entry, "values", {k: frozenset(v) for k, v in sorted(named.items())})
@@ -243,6 +246,13 @@ class Index:
                         full_dates.add((str(d.year), f"date{d.month:02d}{d.day:02d}"))
             if fact.amount is not None:
                 numbers.add(f"{fact.amount:g}")
+        # the other side of a disagreement its facts are in: "González" is as much the election's
+        # value as "Maduro", though the answer names only one
+        disputed: set[str] = set()
+        for fid in cited:
+            for other in base.facts[fid].conflicts_with:
+                for text in (base.facts[other].statement, base.facts[other].value or ""):
+                    disputed.update(t for t in self._analyse_cached(text).terms if self.lexicon.kind_of(t))
         figure_values: dict[str, set[str]] = defaultdict(set)
         for fid in cited:
             fact = base.facts[fid]
@@ -307,6 +317,7 @@ class Index:
             answers_figure=intent == Intent.COUNT and bool(numbers),
             answers_date=intent in (Intent.DATE, Intent.DURATION) and bool(years),
             figure_values={k: frozenset(v) for k, v in sorted(figure_values.items())},
+            disputed_values=frozenset(disputed),
             spanish_key_terms=spanish_key_terms,
         )
 
