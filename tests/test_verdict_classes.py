@@ -296,3 +296,36 @@ def test_a_city_is_not_its_country(engine: Engine, claim: str) -> None:
     """ "In Caracas" is not "in Venezuela": never confirmed by the facts that say Aragua."""
     answer = engine.answer(claim)
     assert answer.verdict is None or answer.verdict.kind != VerdictKind.SUPPORTED, answer.text
+
+
+@pytest.mark.parametrize(
+    ("claim", "kind"),
+    [
+        ("it is not true that 28 people died in the protests", "contradicted"),
+        ("no es verdad que murieron 28 personas en las protestas", "contradicted"),
+        ("Foro Penal did not confirm all 99 of the christmas releases", "supported"),
+    ],
+)
+def test_a_denied_claim_gets_the_turned_verdict(engine: Engine, claim: str, kind: str) -> None:
+    """Confirming "not 28" because 28 is right would confirm a false claim."""
+    answer = engine.answer(claim)
+    assert answer.verdict is not None and answer.verdict.kind == kind, answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["28 people died in the protests, didn't they?", "Weren't 28 people killed in the protests?"]
+)
+def test_a_tag_or_a_negative_question_is_no_denial(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.verdict is None or answer.verdict.kind == VerdictKind.SUPPORTED, answer.text
+
+
+def test_a_passive_credits_who_the_by_names(engine: Engine) -> None:
+    answer = engine.answer("all 99 christmas releases were confirmed by foro penal")
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
+
+
+def test_a_denial_after_the_value_is_emphasis_not_a_denial(engine: Engine) -> None:
+    """ "Precisely 87, not one more" is still a claim of exactly 87, which the sources rule out."""
+    answer = engine.answer("precisely 87 prisoners got out of Tocorón on 1 January, not one more")
+    assert answer.verdict is None or answer.verdict.kind != VerdictKind.SUPPORTED, answer.text

@@ -43,6 +43,8 @@ class LanguageData(BaseModel):
     chat: dict[str, str] = Field(default_factory=dict)
     chatter: list[str] = Field(default_factory=list)
     negations: list[str] = Field(default_factory=list)
+    denials: list[str] = Field(default_factory=list)
+    """Words that turn a claim into its opposite ("28 did not die", "nadie murió"); "only" is not one."""
     particles: list[str] = Field(default_factory=list)
     headline_tags: list[str] = Field(default_factory=list)
     """Tags that open a post ("BREAKING:", "JUST IN:"): not part of the claim. May hold spaces."""
@@ -78,6 +80,7 @@ class LanguageData(BaseModel):
         "acronym_homographs",
         "chatter",
         "negations",
+        "denials",
         "question_words",
         "requests",
         "exclusives",

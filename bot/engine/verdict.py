@@ -27,7 +27,7 @@ from bot.engine.language import merged_map, merged_words
 from bot.engine.lexicon import Analysis, Lexicon, is_month_token, is_statement
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Fact, Intent
-from bot.locale import catalogue
+from bot.locale import catalogue, text
 from bot.text import normalize
 
 RESTATED_SHARE = 0.5
@@ -40,7 +40,55 @@ HEDGES = frozenset({"around", "about", "approximately", "roughly", "nearly", "al
 def judge(
     q: Analysis, entry: IndexedEntry, base: KnowledgeBase, index: Index, language: str = "en"
 ) -> Verdict | None:
-    """The verdict on what the question asserts, or None when it asserts nothing the entry settles."""
+    """The verdict on what the question asserts, or None when it asserts nothing the entry settles.
+
+    A denied claim ("it is not true that 28 died", "the 87 were not freed on a Friday") is judged as
+    the claim it denies, and the verdict turned: what the sources support, it contradicts.
+    """
+    verdict = _judge_asserted(q, entry, base, index, language)
+    if verdict is None or not _denies(q, verdict.asserted):
+        return verdict
+    if len(q.numbers) > 1:
+        return None  # "they did not free 90, they freed 87": two claims, one denied; no verdict
+    turned = {
+        VerdictKind.SUPPORTED: VerdictKind.CONTRADICTED,
+        VerdictKind.CONTRADICTED: VerdictKind.SUPPORTED,
+    }
+    if verdict.kind not in turned:
+        return verdict  # a disagreement stays one, whichever side is denied
+    if verdict.kind == VerdictKind.CONTRADICTED and _HEDGE_WORDS.search(q.normalized):
+        return None  # "exactly 87, not one more": the denial is the hedge's, never a confirmation
+    return replace(verdict, kind=turned[verdict.kind], asserted=_denied(verdict.asserted, language))
+
+
+def _denies(q: Analysis, asserted: str) -> bool:
+    """Whether the claim denies what it states: a denial word before the value it asserts ("it is
+    not true that 28…", "did not confirm all 99"), not in a tag ("…, didn't they?") nor opening a
+    negative question ("Weren't 28 killed?"), which ask for a confirmation."""
+    text = _TAG.sub("", q.normalized).strip()
+    text = _NEGATIVE_QUESTION.sub("", text)
+    words = [w for w in normalize(asserted).split() if w not in _HEDGE_KINDS_WORDS]
+    found = [m.start() for w in words if (m := re.search(rf"\b{re.escape(w)}\b", text))]
+    return bool(_DENIAL.search(text[: min(found)] if found else text))
+
+
+def _denied(asserted: str, language: str) -> str:
+    return f"{text(language, 'denied')} {asserted}" if asserted else ""
+
+
+_DENIAL = re.compile(rf"\b(?:{'|'.join(sorted(merged_words('denials')))})\b")
+_TAG = re.compile(
+    r"(?:\b(?:is|was|were|are|did|does|do|has|have|had|can|will|would)nt"
+    r" (?:he|she|it|they|we|you|there|that|i)|\bor not|\bno|\bverdad|\bcierto|\bright)\s*$"
+)
+_NEGATIVE_QUESTION = re.compile(
+    r"^(?:isnt|wasnt|werent|arent|didnt|doesnt|dont|hasnt|havent|hadnt|no es cierto que)\b"
+)
+
+
+def _judge_asserted(
+    q: Analysis, entry: IndexedEntry, base: KnowledgeBase, index: Index, language: str
+) -> Verdict | None:
     facts = [base.facts[f] for f in entry.qa.cited_facts()]
     lexicon = index.lexicon
     if not facts or not (q.checking or q.intent == Intent.YESNO or is_statement(q.normalized)):
@@ -310,6 +358,8 @@ def _judge_figures(
 _CLAIM_HEDGES = cast(dict[str, str], merged_map("figure_qualifiers"))
 _HEDGE_ALT = "|".join(sorted((re.escape(normalize(h)) for h in _CLAIM_HEDGES), key=len, reverse=True))
 _HEDGE_KIND = {normalize(h): kind for h, kind in _CLAIM_HEDGES.items()}
+_HEDGE_WORDS = re.compile(rf"\b(?:{_HEDGE_ALT})\b")
+_HEDGE_KINDS_WORDS = frozenset(w for h in _HEDGE_KIND for w in h.split())
 SOURCE_LOWER_BOUNDS = frozenset({"at least", "more than", "over", "al menos", "mas de"})
 """A source's hedges that make its figure a floor: the true number may be higher."""
 
@@ -428,9 +478,15 @@ def _credited(q: Analysis, lexicon: Lexicon) -> set[str]:
         before = q.normalized[start : m.start()].split()[-SPEAKER_WORDS:]
         said |= set(lexicon.analyse(" ".join(before), intent=False).terms)
         start = m.end()
+    for m in _SAID_BY.finditer(q.normalized):  # "confirmed by Foro Penal", "anunciado por el gobierno"
+        said |= set(lexicon.analyse(" ".join(m.group(1).split()[:SPEAKER_WORDS]), intent=False).terms)
     return said | set(q.speakers)
 
 
+_SAID_BY = re.compile(
+    r"\b(?:confirmed|announced|reported|said|verified|claimed|confirmad[oa]s?|anunciad[oa]s?|informad[oa]s?)"
+    r" (?:by|por) ((?:\w+\s*){1,6})"
+)
 SPEAKER_WORDS = 6
 """Words before a saying verb that may name who says it ("the mothers committee for the defense")."""
 _SAYS = re.compile(
