@@ -128,12 +128,16 @@ class FactService:
         engine: Engine | None = None,
         language: str | None = None,
         fallback: str | None = None,
+        logged: Callable[[Answer], bool] | None = None,
     ) -> Answer:
         """Answer and log the question: the one path every front end asks through. `engine` pins
         the engine read at the start of a longer job (several claims of one message); `language` is
-        the asker's explicit choice, `fallback` their client's language (see `Engine.language_for`)."""
+        the asker's explicit choice, `fallback` their client's language (see `Engine.language_for`);
+        `logged` says which answers are questions at all (in an answer channel, an unanswered remark
+        with no "?" is talk, neither logged nor replied to)."""
         answer = (engine or self._engine).answer(question, language=language, fallback=fallback)
-        self.record(answer, origin)
+        if logged is None or logged(answer):
+            self.record(answer, origin)
         return answer
 
     def record(self, answer: Answer, origin: Origin) -> None:

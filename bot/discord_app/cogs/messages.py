@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.discord_app import render
 from bot.discord_app.context import AnyBot, AppContext, context_of, origin_of_message
 from bot.discord_app.views import answer_reply
+from bot.engine import Answer
 from bot.locale import from_discord_locale
 
 log = logging.getLogger(__name__)
@@ -94,10 +95,17 @@ class MessagesCog(commands.Cog, name="Messages"):
         engine = self.ctx.service.engine  # read once: a /reload may swap it at any moment
         # answered in the language it was written in; the server's language when too short to tell
         server = from_discord_locale(str(message.guild.preferred_locale)) if message.guild else None
-        answer = engine.answer(question, fallback=server)
-        if in_answer_channel and not (mentioned or is_dm) and not answer.answered and "?" not in question:
+        # in an answer channel, a remark nobody addressed to the bot that it cannot answer is talk
+        passive = in_answer_channel and not (mentioned or is_dm) and "?" not in question
+
+        def is_a_question(answer: Answer) -> bool:
+            return answer.answered or not passive
+
+        answer = self.ctx.service.ask(
+            question, origin_of_message(message), engine=engine, fallback=server, logged=is_a_question
+        )
+        if not is_a_question(answer):
             return
-        self.ctx.service.record(answer, origin_of_message(message))
         reply = answer_reply(answer, engine.base, asked=question)
         await self._send(target, **reply.kwargs())
 
