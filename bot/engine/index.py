@@ -141,11 +141,10 @@ class Index:
                 object.__setattr__(phrasing, "weight", math.fsum([weights[t] for t in phrasing.terms]))
         kinds = self.lexicon.kinds
         for entry in self.entries:
-            named: dict[str, set[str]] = defaultdict(set)
-            for term in entry.question_terms | entry.answer_terms | entry.disputed_values:
-                if (kind := kinds.get(term)) is not None:
-                    named[kind].add(term)
-            object.__setattr__(entry, "values", {k: frozenset(v) for k, v in sorted(named.items())})
+            named = self.lexicon.values_named(
+                entry.question_terms | entry.answer_terms | entry.disputed_values
+            )
+            object.__setattr__(entry, "values", dict(sorted(named.items())))
         self.kind_postings: dict[str, list[int]] = {
             kind: [i for i, e in enumerate(self.entries) if kind in e.values]
             for kind in sorted(set(kinds.values()))

@@ -136,10 +136,11 @@ _CHECKING = re.compile(
 _MARKERS = sorted((re.escape(normalize(m)) for m in merged_words("claim_markers")), key=len, reverse=True)
 _CLAIM_MARKER = re.compile(rf"\b(?:{'|'.join(_MARKERS)})\b")
 """A phrase that puts a claim up for checking ("is it true that", "me dijeron"), from the language data."""
-_TAG_QUESTION = re.compile(
+TAG_QUESTION = re.compile(
     r"\b(?:is|was|were|are|did|does|do|has|have|had|can|will|would)n?t? "
     r"(?:he|she|it|they|we|you|there|that|i)\s*$|\b(?:ya|yeah|yea|yep|iirc|no cap|eh|innit|ok)\s*$"
 )
+"""A tag that puts a statement up for confirmation ("…, didn't they?", "…, yeah")."""
 _ANY_QUESTION_WORD = re.compile(
     r"\b(?:how|what|whats|when|where|who|whom|whose|why|which|cuanto|cuantos|cuantas|cuando|donde|quien"
     r"|quienes|cual|que|por que)\b"
@@ -376,6 +377,7 @@ class Lexicon:
         """Every surface word the base knows (before stemming), for typo repair."""
         self._choices: dict[tuple[int, int, str], list[str]] = {}
         self._repairs: dict[str, str | None] = {}
+        self._base_terms: dict[str, tuple[str, ...]] = {}
         self._sounds: dict[str, str] = {}
         """Sound-alike key → the one known word with that key (`sound_key`)."""
         self.known_stems: set[str] = set()
@@ -421,6 +423,24 @@ class Lexicon:
     def kind_of(self, term: str) -> str | None:
         """The contrast kind a term is a value of ("aragua" → "state"), or None."""
         return self.kinds.get(term)
+
+    def values_named(self, terms: Iterable[str]) -> dict[str, frozenset[str]]:
+        """Contrast kind → the values of it among `terms` ("state" → {"carabobo"})."""
+        named: dict[str, set[str]] = defaultdict(set)
+        for term in terms:
+            if (kind := self.kinds.get(term)) is not None:
+                named[kind].add(term)
+        return {k: frozenset(v) for k, v in named.items()}
+
+    def base_terms(self, text: str) -> tuple[str, ...]:
+        """The terms of one of the base's own texts (a fact, an answer, a source's name), read once:
+        verdicts read the same few texts for every claim."""
+        hit = self._base_terms.get(text)
+        if hit is None:
+            hit = self.analyse(text, intent=False).terms
+            if len(self._base_terms) < MAX_BASE_TEXTS:  # bounded: a base has a few thousand such texts
+                self._base_terms[text] = hit
+        return hit
 
     def term(self, word: str) -> str:
         """The term one normalised word stands for: its synonym group's, else its stem."""
@@ -626,7 +646,7 @@ class Lexicon:
             "future": bool(_FUTURE.search(norm)),
             "opinion": bool(_OPINION.search(norm) or _ARITHMETIC.search(norm)),
             "checking": bool(
-                _CHECKING.search(norm) or _TAG_QUESTION.search(norm) or _CLAIM_MARKER.search(norm)
+                _CHECKING.search(norm) or TAG_QUESTION.search(norm) or _CLAIM_MARKER.search(norm)
             )
             or either_or_figures(norm)
             or _asserts_a_figure(norm),
@@ -763,6 +783,8 @@ def _names_something(words: list[str], i: int, text: str) -> bool:
     return words[i] in _acronyms(text) or (i > 0 and words[i - 1] in DETERMINERS)
 
 
+MAX_BASE_TEXTS = 100_000
+"""Base texts whose terms `Lexicon.base_terms` keeps."""
 SHOUTED_RUN = 3
 """Capitals on this many words in a row are shouting ("MORE THAN 7,000 STILL LOCKED UP"), not names."""
 

@@ -21,13 +21,13 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from bot.engine.index import Index, IndexedEntry
-from bot.engine.lexicon import Analysis, is_month_token, is_statement
+from bot.engine.lexicon import Analysis, Lexicon, is_month_token, is_statement
 from bot.knowledge.model import Intent
 
 ANSWER_THRESHOLD = 0.5
@@ -92,20 +92,9 @@ _COMPATIBLE: dict[tuple[Intent, Intent], float] = {
 }
 
 
-def named_values(terms: Iterable[str], kinds: Mapping[str, str]) -> dict[str, frozenset[str]]:
-    """Contrast kind → the values of it among `terms`."""
-    named: dict[str, set[str]] = defaultdict(set)
-    for term in terms:
-        if (kind := kinds.get(term)) is not None:
-            named[kind].add(term)
-    return {k: frozenset(v) for k, v in named.items()}
-
-
-def rival_values(
-    terms: Iterable[str], entry: IndexedEntry, kinds: Mapping[str, str]
-) -> dict[str, frozenset[str]]:
+def rival_values(terms: Iterable[str], entry: IndexedEntry, lexicon: Lexicon) -> dict[str, frozenset[str]]:
     """Kind → the values a text names of a kind where the entry names only other values of it."""
-    named = named_values(terms, kinds)
+    named = lexicon.values_named(terms)
     return {k: v for k, v in named.items() if entry.values.get(k) and not v & entry.values[k]}
 
 
@@ -429,12 +418,13 @@ class Matcher:
         checks["name"] = name
         # "freed from El Helicoide" where the entry says Tocorón: in a claim, the value the answer
         # corrects; in a question, another prison's story
-        rival = bool(rival_values(q.terms, entry, kinds))
+        rival = bool(rival_values(q.terms, entry, self.index.lexicon))
         check("contrast", rival, CHECKED_CLAIM_FACTOR if asked.asserts else MISMATCH_FACTOR)
         # "how many died in the Pacific alone?": the figure is a total over the Caribbean and the
         # Pacific, and says nothing of one of them
         narrower = q.intent == Intent.COUNT and any(
-            v < entry.figure_values.get(kind, frozenset()) for kind, v in named_values(q.terms, kinds).items()
+            v < entry.figure_values.get(kind, frozenset())
+            for kind, v in self.index.lexicon.values_named(q.terms).items()
         )
         check("narrower", narrower, MISMATCH_FACTOR)
         check("event_year", bool(q.when_years - entry.event_years))  # "released in 2024"

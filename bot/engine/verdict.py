@@ -16,7 +16,6 @@ compare, there is no verdict, only the sourced answer. Confirming a false claim 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import replace
 from typing import cast
 
@@ -24,7 +23,7 @@ from bot.engine.answer import Verdict, VerdictKind
 from bot.engine.compose import fact_statement, fact_use, fact_value
 from bot.engine.index import Index, IndexedEntry
 from bot.engine.language import merged_map, merged_words
-from bot.engine.lexicon import Analysis, Lexicon, is_month_token, is_statement
+from bot.engine.lexicon import TAG_QUESTION, Analysis, Lexicon, is_month_token, is_statement
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Fact, Intent
 from bot.locale import catalogue, text
@@ -65,7 +64,7 @@ def _denies(q: Analysis, asserted: str) -> bool:
     """Whether the claim denies what it states: a denial word before the value it asserts ("it is
     not true that 28…", "did not confirm all 99"), not in a tag ("…, didn't they?") nor opening a
     negative question ("Weren't 28 killed?"), which ask for a confirmation."""
-    text = _TAG.sub("", q.normalized).strip()
+    text = _CONFIRMING.sub("", TAG_QUESTION.sub("", q.normalized)).strip()
     text = _NEGATIVE_QUESTION.sub("", text)
     words = [w for w in normalize(asserted).split() if w not in _HEDGE_KINDS_WORDS]
     found = [m.start() for w in words if (m := re.search(rf"\b{re.escape(w)}\b", text))]
@@ -77,10 +76,8 @@ def _denied(asserted: str, language: str) -> str:
 
 
 _DENIAL = re.compile(rf"\b(?:{'|'.join(sorted(merged_words('denials')))})\b")
-_TAG = re.compile(
-    r"(?:\b(?:is|was|were|are|did|does|do|has|have|had|can|will|would)nt"
-    r" (?:he|she|it|they|we|you|there|that|i)|\bor not|\bno|\bverdad|\bcierto|\bright)\s*$"
-)
+_CONFIRMING = re.compile(r"\b(?:or not|no|verdad|cierto|right)\s*$")
+"""Besides a tag question, what asks for a confirmation at a claim's end ("…, ¿no?", "…, right")."""
 _NEGATIVE_QUESTION = re.compile(
     r"^(?:isnt|wasnt|werent|arent|didnt|doesnt|dont|hasnt|havent|hadnt|no es cierto que)\b"
 )
@@ -102,7 +99,7 @@ def _judge_asserted(
     verdict = _judge_figures(q, figures, facts, base, lexicon, credited, language) if figures else None
     if verdict is not None and (verdict.kind != VerdictKind.SUPPORTED or entry.answers_figure):
         return verdict
-    asserted_values = _named_values(q.terms, lexicon)
+    asserted_values = lexicon.values_named(q.terms)
     held = _fact_values(facts, entry, base, lexicon) if asserted_values else {}
     if (
         wrong := _contradicted_value(q.normalized, asserted_values, held, entry, base, lexicon, language)
@@ -183,15 +180,6 @@ def _names_a_side(
     return None
 
 
-def _named_values(terms: Iterable[str], lexicon: Lexicon) -> dict[str, set[str]]:
-    """Contrast kind → the values of it a text names ("state" → {"carabobo"})."""
-    out: dict[str, set[str]] = {}
-    for term in terms:
-        if (kind := lexicon.kind_of(term)) is not None:
-            out.setdefault(kind, set()).add(term)
-    return out
-
-
 def _fact_values(
     facts: list[Fact], entry: IndexedEntry, base: KnowledgeBase, lexicon: Lexicon
 ) -> dict[str, list[tuple[Fact, str]]]:
@@ -205,10 +193,10 @@ def _fact_values(
     for fact in [*facts, *rivals]:
         names = [base.sources[a.source].name for a in fact.sources]
         text = " ".join([fact.statement, fact.value or "", *names])
-        own = set(lexicon.analyse(fact.value or "", intent=False).terms)
-        for kind, values in _named_values(lexicon.analyse(text, intent=False).terms, lexicon).items():
+        own = set(lexicon.base_terms(fact.value or ""))
+        for kind, values in lexicon.values_named(lexicon.base_terms(text)).items():
             out.setdefault(kind, []).extend((fact, v, 0 if v in own else 1) for v in sorted(values))
-    for kind, values in _named_values(lexicon.analyse(entry.qa.answer, intent=False).terms, lexicon).items():
+    for kind, values in lexicon.values_named(lexicon.base_terms(entry.qa.answer)).items():
         known = {v for _, v, _ in out.get(kind, [])}
         out.setdefault(kind, []).extend((facts[0], v, 2) for v in sorted(values - known))
     return {k: [(f, v) for f, v, _ in sorted(found, key=lambda x: x[2])] for k, found in out.items()}
@@ -216,7 +204,7 @@ def _fact_values(
 
 def _contradicted_value(
     q_text: str,
-    named: dict[str, set[str]],
+    named: dict[str, frozenset[str]],
     held: dict[str, list[tuple[Fact, str]]],
     entry: IndexedEntry,
     base: KnowledgeBase,
@@ -231,9 +219,9 @@ def _contradicted_value(
             continue
         asserted = " / ".join(_as_asserted(v, q_text, lexicon) for v in sorted(named[kind]))
         fact, value = facts[0]
-        if value in lexicon.analyse(fact.value or "", intent=False).terms:
+        if value in lexicon.base_terms(fact.value or ""):
             sourced = fact_value(fact, language) or fact.value or ""  # "the state of Aragua"
-        elif value in lexicon.analyse(fact.statement, intent=False).terms:
+        elif value in lexicon.base_terms(fact.statement):
             sourced = fact_statement(fact, language)  # "…released on Thursday, 1 January 2026"
         else:
             sourced = _as_written(value, entry.qa.answer, lexicon)  # "Tocorón", as the answer has it
@@ -250,12 +238,12 @@ def _contradicted_value(
 def _states(fact: Fact, value: str, lexicon: Lexicon) -> bool:
     """Whether the fact's own value or statement names the contrast value."""
     text = f"{fact.value or ''} {fact.statement}"
-    return value in lexicon.analyse(text, intent=False).terms
+    return value in lexicon.base_terms(text)
 
 
 def _narrowed(
     q: Analysis,
-    named: dict[str, set[str]],
+    named: dict[str, frozenset[str]],
     held: dict[str, list[tuple[Fact, str]]],
     lexicon: Lexicon,
     language: str,
@@ -281,7 +269,7 @@ _EXCLUSIVE = re.compile(rf"\b(?:{'|'.join(sorted(merged_words('exclusives')))})\
 
 def _as_asserted(value: str, normalized: str, lexicon: Lexicon) -> str:
     """A contrast value as the claim spells it ("caribe", "viernes"), else as the data names it."""
-    for spelling in sorted(lexicon.value_spellings.get(value, ()), key=len, reverse=True):
+    for spelling in _longest_first(value, lexicon):
         if re.search(rf"\b{re.escape(normalize(spelling))}\b", normalized):
             return spelling
     return lexicon.value_names.get(value, value)
@@ -289,17 +277,21 @@ def _as_asserted(value: str, normalized: str, lexicon: Lexicon) -> str:
 
 def _as_written(value: str, text: str, lexicon: Lexicon) -> str:
     """A contrast value as `text` writes it ("Tocorón"), else as the contrast data names it."""
-    for spelling in sorted(lexicon.value_spellings.get(value, ()), key=len, reverse=True):
-        m = re.search(rf"\b{re.escape(spelling)}\b", text, re.IGNORECASE)
-        if m:
+    for spelling in _longest_first(value, lexicon):
+        if m := re.search(rf"\b{re.escape(spelling)}\b", text, re.IGNORECASE):
             return m.group(0)
     return lexicon.value_names.get(value, value)
+
+
+def _longest_first(value: str, lexicon: Lexicon) -> list[str]:
+    """A value's spellings, the longest first ("el helicoide" before "helicoide")."""
+    return sorted(lexicon.value_spellings.get(value, ()), key=len, reverse=True)
 
 
 def _agreed_value(
     q: Analysis,
     entry: IndexedEntry,
-    named: dict[str, set[str]],
+    named: dict[str, frozenset[str]],
     held: dict[str, list[tuple[Fact, str]]],
 ) -> tuple[Fact, str] | None:
     """The fact and value a claim gets right, when it asserts nothing else: every value it names is
@@ -441,7 +433,7 @@ def _agrees(claimed: float, fact: Fact) -> bool:
 
 def _claimant_terms(fact: Fact, base: KnowledgeBase, lexicon: Lexicon) -> set[str]:
     names = " ".join(base.sources[a.source].name for a in fact.sources)
-    return set(lexicon.analyse(names, intent=False).terms)
+    return set(lexicon.base_terms(names))
 
 
 def _restates(q: Analysis, entry: IndexedEntry, facts: list[Fact], index: Index) -> Fact | None:
@@ -497,7 +489,7 @@ _SAYS = re.compile(
 
 def _value_terms(fact: Fact, lexicon: Lexicon) -> set[str]:
     """The terms of what a fact asserts ("Nicolás Maduro"), without its figures."""
-    return {t for t in lexicon.analyse(fact.value or "", intent=False).terms if not t[0].isdigit()}
+    return {t for t in lexicon.base_terms(fact.value or "") if not t[0].isdigit()}
 
 
 def _verdict(kind: VerdictKind, asserted: str, fact: Fact, base: KnowledgeBase, language: str) -> Verdict:
