@@ -329,3 +329,13 @@ def test_a_denial_after_the_value_is_emphasis_not_a_denial(engine: Engine) -> No
     """ "Precisely 87, not one more" is still a claim of exactly 87, which the sources rule out."""
     answer = engine.answer("precisely 87 prisoners got out of Tocorón on 1 January, not one more")
     assert answer.verdict is None or answer.verdict.kind != VerdictKind.SUPPORTED, answer.text
+
+
+@pytest.mark.parametrize(
+    "claim",
+    ["every US strike on boats happened in the Pacific", "the attacks on boats were all in the Caribbean"],
+)
+def test_all_of_it_in_one_part_is_narrowing_too(engine: Engine, claim: str) -> None:
+    """ "All in the Caribbean" where the sources say the Caribbean and the Pacific: never supported."""
+    answer = engine.answer(claim)
+    assert answer.verdict is None or answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
