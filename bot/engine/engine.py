@@ -13,12 +13,13 @@ from bot.engine.clean import clean_discord_text
 from bot.engine.compose import combine, decline, entry_answer, with_verdict
 from bot.engine.dated import date_query, events_answer
 from bot.engine.decision import Calibration, default_calibration
+from bot.engine.frames import read_frame
 from bot.engine.index import Index
 from bot.engine.language import detect_language
 from bot.engine.lexicon import Analysis, is_request, is_statement
 from bot.engine.matcher import CLOSE_CALL, SUGGEST_FLOOR, Matcher, Scored
 from bot.engine.parts import split_parts
-from bot.engine.verdict import judge, only_said_by
+from bot.engine.verdict import credits_another, judge, only_said_by
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Intent
 from bot.knowledge.translations import declared_languages
@@ -96,7 +97,7 @@ class Engine:
         return (tr.scope or tr.title or self.scope) if tr else self.scope
 
     def _answer_one(self, question: str, language: str = "en") -> Answer:
-        analysis = self.index.lexicon.analyse(question, known_terms=self.index.known_terms)
+        analysis = self._analyse(question)
         query = date_query(analysis)
         if query is not None and (dated := events_answer(question, query, self.base, language)) is not None:
             return dated  # "what happened on 16 December?": the timeline knows
@@ -123,7 +124,12 @@ class Engine:
             claim=claim,
         )
         verdict = judge(analysis, best.entry, self.base, self.index, answer.language)
-        said_by = only_said_by(analysis, best.entry, self.base, self.index) if verdict is None else None
+        said_by = (
+            only_said_by(analysis, best.entry, self.base, self.index)
+            or credits_another(analysis, best.entry, self.base, self.index)
+            if verdict is None
+            else None
+        )
         checked = claim or analysis.intent == Intent.YESNO  # "did the US navy seize a tanker?" too
         if verdict is None and checked and (said_by or self._asserts_more(analysis, best)):
             # "Congress authorized the strikes": the sources say nothing of what the claim asserts, and
@@ -152,7 +158,7 @@ class Engine:
         question = clean_discord_text(question[: MAX_QUESTION_CHARS * 4])
         if split_parts(question) is not None:
             return []
-        analysis = self.index.lexicon.analyse(question, known_terms=self.index.known_terms)
+        analysis = self._analyse(question)
         query = date_query(analysis)
         if query is not None and events_answer(question, query, self.base) is not None:
             return []
@@ -197,8 +203,15 @@ class Engine:
         return [(self._question_ids[i], self._questions[i]) for _, _, i in hits]
 
     def _rank(self, question: str) -> list[Scored]:
-        analysis = self.index.lexicon.analyse(question, known_terms=self.index.known_terms)
+        analysis = self._analyse(question)
         return self.matcher.rank(analysis, limit=MAX_SUGGESTIONS + 1)
+
+    def _analyse(self, question: str) -> Analysis:
+        """The question read for matching, with the frame around a claim taken off ("a post says…",
+        "Tweet: …", "… Accurate?"): its words are not what the claim is about."""
+        framed = read_frame(question, self.index.names_something)
+        analysis = self.index.lexicon.analyse(framed.body, known_terms=self.index.known_terms)
+        return replace(analysis, checking=True) if framed.checking else analysis
 
     def _refers_back(self, analysis: Analysis) -> bool:
         """ "Who confirmed that?": one topic word and a pronoun for the rest. Each question is read on

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -162,6 +163,10 @@ class Index:
         self.known_terms = frozenset(self.postings) | frozenset(kinds)
         self.place_terms = frozenset(self.lexicon.term(name) for name in PLACES)
         self.entity_terms = self._entities(base) | self.place_terms
+        self.source_names = {
+            sid: frozenset(self.lexicon.base_terms(source.name)) for sid, source in base.sources.items()
+        }
+        """Each source's id → the terms of its name."""
         self.source_terms = frozenset(t for e in self.entries for t in e.claimants)
         """Terms of the names of the base's sources ("official", "data", "foro_penal"): a question
         that says whose word it asks for ("según datos oficiales") names one of them."""
@@ -330,6 +335,31 @@ class Index:
     def weight(self, term: str) -> float:
         """How much a term tells entries apart; unknown terms weigh the most."""
         return self.weights.get(term, self.unknown_weight)
+
+    def names_something(self, text: str) -> bool:
+        """Whether a short text names what the base knows by name (a source, a person, a place, a
+        contrast value) or a figure or date: "Foro Penal says" is a source, "a post says" is not."""
+        a = self.lexicon.analyse(text, known_terms=self.known_terms, intent=False)
+        named = self.entity_terms | self.name_values
+        return bool(
+            a.numbers
+            or a.years
+            or a.days
+            or a.proper
+            or any(t in named or t in self.lexicon.kinds for t in a.terms)
+            or self.sources_named(a.terms)
+        )
+
+    def sources_named(self, terms: Iterable[str]) -> frozenset[str]:
+        """The base's sources that `terms` name: a proper name of theirs ("AFP", "Foro Penal") or at
+        least half the words of their name ("the government" for "Venezuelan government"). "The
+        report" is not "Published election results", nor "my mom" the Mothers' Committee."""
+        given = set(terms)
+        return frozenset(
+            sid
+            for sid, name in self.source_names.items()
+            if given & name & self.entity_terms or len(given & name) * 2 >= len(name) > 0
+        )
 
     def rival_weight(self, term: str) -> float | None:
         """The weight of a contrast value the base never uses: that of its kind's values the base

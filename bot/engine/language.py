@@ -64,6 +64,18 @@ class LanguageData(BaseModel):
     claim_markers: list[str] = Field(default_factory=list)
     """Phrases that put a claim up for checking ("is it true that", "me dijeron que"): the sentence
     around them asserts something. May hold spaces."""
+    report_verbs: list[str] = Field(default_factory=list)
+    """Verbs that pass a claim on ("says", "posted", "dicen"): "a post says 82 died" checks that 82
+    died. May hold spaces."""
+    credit_verbs: list[str] = Field(default_factory=list)
+    """Verbs besides `report_verbs` whose subject a claim credits with what follows ("Foro Penal
+    confirmed…", "AFP counts…", "el gobierno anunció…"). May hold spaces."""
+    check_words: list[str] = Field(default_factory=list)
+    """Words that ask for a check ("true", "accurate", "cierto"): a short closing "Accurate?" or an
+    opening "True or false:" puts the sentence before or after it up for checking."""
+    auxiliaries: list[str] = Field(default_factory=list)
+    """Verbs that open a yes/no question ("did", "is"): "did Foro Penal say 61?" asks what a source
+    said, it does not pass a claim on."""
     sound_alike: list[tuple[str, str]] = Field(default_factory=list)
     """How chat spells a sound another way, as (regular expression, replacement) folds: a word
     typed "kuantos" or "ubo" folds to the same key as "cuantos" and "hubo" (`sound_key`)."""
@@ -85,6 +97,8 @@ class LanguageData(BaseModel):
         "requests",
         "exclusives",
         "places",
+        "check_words",
+        "auxiliaries",
     )
     @classmethod
     def _plain_words(cls, words: list[str]) -> list[str]:

@@ -45,6 +45,12 @@ def judge(
     the claim it denies, and the verdict turned: what the sources support, it contradicts.
     """
     verdict = _judge_asserted(q, entry, base, index, language)
+    if (
+        verdict is not None
+        and verdict.kind != VerdictKind.CONTRADICTED
+        and credits_another(q, entry, base, index)
+    ):
+        return None  # "Foro Penal says 28 died": the sources say AFP reports it, not Foro Penal
     if verdict is None or not _denies(q, verdict.asserted):
         return verdict
     if len(q.numbers) > 1:
@@ -97,14 +103,17 @@ def _judge_asserted(
     # "more than 2000 released": a figure the entry's facts hold, though it reads like a year
     figures = sorted(q.numbers | (q.years & amounts), key=float)
     verdict = _judge_figures(q, figures, facts, base, lexicon, credited, language) if figures else None
-    if verdict is not None and (verdict.kind != VerdictKind.SUPPORTED or entry.answers_figure):
+    if verdict is not None and verdict.kind != VerdictKind.SUPPORTED:
         return verdict
     asserted_values = lexicon.values_named(q.terms)
     held = _fact_values(facts, entry, base, lexicon) if asserted_values else {}
+    # "2,400 were detained by the army": the right figure, and a value the sources give otherwise
     if (
         wrong := _contradicted_value(q.normalized, asserted_values, held, entry, base, lexicon, language)
     ) is not None:
         return wrong
+    if verdict is not None and entry.answers_figure:
+        return verdict
     if (narrowed := _narrowed(q, asserted_values, held, lexicon, language)) is not None:
         return narrowed
     side = _names_a_side(q, facts, base, index, language)
@@ -154,6 +163,33 @@ def only_said_by(q: Analysis, entry: IndexedEntry, base: KnowledgeBase, index: I
         if fact.alleged and not credited & _claimant_terms(fact, base, lexicon):
             return ", ".join(base.sources[a.source].name for a in fact.sources)
     return None
+
+
+def credits_another(q: Analysis, entry: IndexedEntry, base: KnowledgeBase, index: Index) -> str | None:
+    """Who the sources credit the entry's facts to, when the claim credits them to another of the
+    base's sources ("Foro Penal says 28 died" where AFP reports it); else None.
+
+    A source named in the entry's own questions is its topic, not a credit ("what did Foro Penal
+    confirm?"); the publications a fact reached us through count as its sources ("TASR reports…").
+    """
+    credited = index.sources_named(_credited(q, index.lexicon) - entry.question_terms)
+    facts = [base.facts[f] for f in entry.qa.cited_facts()]
+    if not credited or not facts:
+        return None
+    chain: set[str] = set()
+    for fact in facts:
+        chain |= _chain(fact)
+        for rival in fact.conflicts_with:
+            chain |= _chain(base.facts[rival])
+    if credited & chain:
+        return None
+    names = dict.fromkeys(base.sources[a.source].name for f in facts for a in f.sources)
+    return ", ".join(names)
+
+
+def _chain(fact: Fact) -> set[str]:
+    """The sources a fact is credited to, and the publications it reached us through."""
+    return {s for a in fact.sources for s in (a.source, *a.via)}
 
 
 def _of_the_years(verdict: Verdict, q: Analysis, base: KnowledgeBase) -> bool:
@@ -222,7 +258,8 @@ def _contradicted_value(
         if value in lexicon.base_terms(fact.value or ""):
             sourced = fact_value(fact, language) or fact.value or ""  # "the state of Aragua"
         elif value in lexicon.base_terms(fact.statement):
-            sourced = fact_statement(fact, language)  # "…released on Thursday, 1 January 2026"
+            # "Thursday", "the police": the value as the statement writes it; the answer below has the rest
+            sourced = _as_written(value, fact_statement(fact, language), lexicon)
         else:
             sourced = _as_written(value, entry.qa.answer, lexicon)  # "Tocorón", as the answer has it
         if fact.conflicts_with:
@@ -481,10 +518,13 @@ _SAID_BY = re.compile(
 )
 SPEAKER_WORDS = 6
 """Words before a saying verb that may name who says it ("the mothers committee for the defense")."""
-_SAYS = re.compile(
-    r"\b(?:says?|said|claims?|claimed|announced?|announces|confirm|confirmed|confirms|reported|reports"
-    r"|could (?:only )?(?:confirm|verify)|verified|dice|dijo|afirma|anuncio|confirmo|informo|segun)\b"
+_CREDIT_VERBS = sorted(
+    {re.escape(normalize(v)) for field in ("report_verbs", "credit_verbs") for v in merged_words(field)},
+    key=len,
+    reverse=True,
 )
+_SAYS = re.compile(rf"\b(?:{'|'.join(_CREDIT_VERBS)})\b")
+"""A verb crediting its subject with what follows (`report_verbs`, `credit_verbs` in the language data)."""
 
 
 def _value_terms(fact: Fact, lexicon: Lexicon) -> set[str]:

@@ -1,0 +1,155 @@
+"""The frame around a claim: where a reader says it came from, and the words asking for a check.
+
+"Post says 82 were killed. Right?", "Draft: 'At least 87 were freed.' OK to run?", "Seeing this on
+X: …", "my cousin in Miami said that …": the frame says a claim is being checked, and its words
+("post", "social media", "draft", "run") are not what the claim is about. Reading them as topic
+words sinks the entry that settles the claim. A frame that names what the base knows ("Foro Penal
+says 61", "Trump: …") is no frame: who said it is part of the claim, and stays.
+
+Three shapes, each from the language data (`report_verbs`, `check_words`, `auxiliaries`):
+- a label before a colon ("Tweet:", "True or false:", "Quick yes/no for the bulletin:");
+- a reporter and a verb that passes the claim on ("a guy on twitter says", "mi tío dice que");
+- a short closing request for a check ("Accurate?", "Is that right?", ", true?").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from bot.engine.language import merged_words
+from bot.text import normalize
+
+NamesSomething = Callable[[str], bool]
+"""Whether a piece of text names something the base knows: a source, a person, a place, a figure."""
+
+MAX_LABEL_WORDS = 6
+"""A label longer than this before a colon is a sentence of its own ("the sources say this: …")."""
+MAX_REPORTER_WORDS = 5
+"""Words before a report verb that can be who passes a claim on ("a guy on my feed")."""
+MAX_TAG_WORDS = 6
+"""A closing request for a check is short; a longer last sentence is a question of its own."""
+MIN_BODY_WORDS = 2
+
+_LABEL = re.compile(r"^\s*([^:\"“”«»]{1,80}?)\s*:\s+(\S.*)$", re.DOTALL)
+_LAST_SENTENCE = re.compile(r"^(.*\S[.!?…][\"'”’»)]*)\s+([^.!?…]+[.!?…]*)$", re.DOTALL)
+_COMMA_TAG = re.compile(r"^(.*\S)\s*,\s*([^,]+)$", re.DOTALL)
+_QUOTES = "\"'“”‘’«»"
+_THAT = frozenset({"that", "que"})
+_OPENERS = frozenset({"ok", "okay", "so", "but", "and", "wait", "well", "lol", "pues", "oye", "bueno", "y"})
+"""Words a reply opens with before its reporter ("ok but my uncle says …")."""
+
+
+@dataclass(frozen=True, slots=True)
+class Framed:
+    """What a message asserts or asks, with the frame around it taken off."""
+
+    body: str
+    checking: bool = False
+    """The frame puts the body up for checking."""
+
+
+@cache
+def _words(field: str) -> frozenset[str]:
+    return frozenset(normalize(w) for w in merged_words(field))
+
+
+def read_frame(text: str, names_something: NamesSomething) -> Framed:
+    """The claim or question inside its frame.
+
+    >>> read_frame("Post says 82 were killed. Accurate?", lambda t: False)
+    Framed(body='82 were killed.', checking=True)
+    """
+    body, tagged = _drop_check_tag(text, names_something)
+    body, labelled = _drop_label(body, names_something)
+    body, reported = _drop_reporter(body, names_something)
+    body = body.strip().strip(_QUOTES).strip()
+    if len(body.split()) < MIN_BODY_WORDS:
+        return Framed(text)  # the frame was the message: nothing is left to read instead
+    return Framed(body, checking=tagged or reported or (labelled and not _asks(body)))
+
+
+def _drop_check_tag(text: str, names_something: NamesSomething) -> tuple[str, bool]:
+    """ "… Accurate?", "… Is that right?", "…, true?": a short last sentence asking for a check."""
+    for pattern in (_LAST_SENTENCE, _COMMA_TAG):
+        m = pattern.match(text.strip())
+        if m and _is_check_request(m.group(2), names_something):
+            return m.group(1), True
+    return text, False
+
+
+def _is_check_request(tag: str, names_something: NamesSomething) -> bool:
+    words = normalize(tag).split()
+    return (
+        0 < len(words) <= MAX_TAG_WORDS
+        and bool(set(words) & _words("check_words"))
+        and not set(words) & _words("question_words")
+        and not any(w[0].isdigit() for w in words)
+        and not names_something(tag)
+    )
+
+
+def _drop_label(text: str, names_something: NamesSomething) -> tuple[str, bool]:
+    """ "Tweet: …", "Seeing this on X: …": a few words before a colon that name nothing known."""
+    m = _LABEL.match(text)
+    if m is None:
+        return text, False
+    label, body = m.groups()
+    words = normalize(label).split()
+    if not words or len(words) > MAX_LABEL_WORDS or any(w[0].isdigit() for w in words):
+        return text, False
+    if names_something(label) or len(body.split()) < MIN_BODY_WORDS:
+        return text, False
+    return body, True
+
+
+def _drop_reporter(text: str, names_something: NamesSomething) -> tuple[str, bool]:
+    """ "a post says …", "someone posted that …", "dicen que …": who passes a claim on, when the base
+    does not know them."""
+    raw = text.split()
+    words = [normalize(w) for w in raw]
+    verbs = _report_verbs()
+    for i in range(min(len(words), MAX_REPORTER_WORDS + 2)):
+        for verb in verbs:
+            n = len(verb)
+            if tuple(words[i : i + n]) != verb:
+                continue
+            reporter = [w for w in words[:i] if w]
+            while reporter and reporter[0] in _OPENERS:
+                reporter.pop(0)
+            rest = raw[i + n :]
+            that = bool(rest) and normalize(rest[0]) in _THAT
+            if that:
+                rest = rest[1:]
+            if _is_reporter(reporter, that, names_something) and len(rest) >= MIN_BODY_WORDS:
+                return " ".join(rest), True
+        if words[i] in _words("question_words") or words[i] in _words("auxiliaries"):
+            return text, False  # "did Foro Penal say…", "who says…": a question about a source
+    return text, False
+
+
+def _is_reporter(reporter: list[str], that: bool, names_something: NamesSomething) -> bool:
+    if not reporter:
+        return that  # "dicen que …", "says that …": nobody named
+    return (
+        len(reporter) <= MAX_REPORTER_WORDS
+        and not set(reporter) & (_words("question_words") | _words("auxiliaries"))
+        and not names_something(" ".join(reporter))
+    )
+
+
+@cache
+def _report_verbs() -> tuple[tuple[str, ...], ...]:
+    # longest first: "is saying" before "is"
+    verbs = {tuple(normalize(v).split()) for v in merged_words("report_verbs")}
+    return tuple(sorted(verbs, key=len, reverse=True))
+
+
+def _asks(body: str) -> bool:
+    """Whether the body is a question rather than a claim ("Question: how many…", "Q: did they…?")."""
+    words = normalize(body).split()
+    if set(words) & _words("question_words"):
+        return True
+    return body.rstrip().endswith("?") and bool(words) and words[0] in _words("auxiliaries")
