@@ -339,3 +339,39 @@ def test_all_of_it_in_one_part_is_narrowing_too(engine: Engine, claim: str) -> N
     """ "All in the Caribbean" where the sources say the Caribbean and the Pacific: never supported."""
     answer = engine.answer(claim)
     assert answer.verdict is None or answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "87 detainees from the 2018 protests were freed on new year",
+        "28 died in the 2019 protests",
+        "los 87 liberados eran detenidos de las protestas de 2017",
+    ],
+)
+def test_a_year_naming_another_years_event_is_contradicted(engine: Engine, claim: str) -> None:
+    answer = engine.answer(claim)
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
+    assert "2024" in answer.verdict.sourced
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "the people let out on jan 1 were arrested in the protests after the 2024 election, right?",
+        "the 87 freed on 1 January were detained after the 2024 vote",
+        "pana Maduro esta en el poder desde el 2013 vale",
+    ],
+)
+def test_a_year_that_names_the_right_event_does_not_date_the_claim(engine: Engine, claim: str) -> None:
+    answer = engine.answer(claim)
+    assert answer.verdict is None or answer.verdict.kind == VerdictKind.SUPPORTED, answer.text
+
+
+@pytest.mark.parametrize(
+    "claim",
+    ["28 people died in 2019", "over 700 were still locked up in 2020", "murieron 28 personas en 2018"],
+)
+def test_the_right_figure_in_another_year_is_never_supported(engine: Engine, claim: str) -> None:
+    answer = engine.answer(claim)
+    assert answer.verdict is None or answer.verdict.kind != VerdictKind.SUPPORTED, answer.text

@@ -39,6 +39,7 @@ FEATURE_SIGNS: dict[str, int] = {
     "lead": 1,
     "relative_lead": 1,
     "common_unknown_share": -1,
+    "everyday_uncovered_share": 1,
     "unknown_share": -1,
     "chatter_share": 0,
     "repaired_share": -1,
@@ -70,6 +71,7 @@ def features(signals: Mapping[str, float]) -> dict[str, float]:
         # the same lead, as a share of the score: 1.0 against 0.9 is closer than 0.6 against 0.2
         "relative_lead": signals.get("lead", 0.0) / max(signals.get("score", 0.0), 1e-4),
         "common_unknown_share": signals.get("common_unknown_share", 0.0),
+        "everyday_uncovered_share": signals.get("everyday_uncovered_share", 0.0),
         "unknown_share": signals.get("unknown_share", 0.0),
         "chatter_share": signals.get("chatter_share", 0.0),
         "repaired_share": signals.get("repaired_share", 0.0),

@@ -347,6 +347,9 @@ class Analysis:
     common: frozenset[str] = frozenset()
     """Unknown terms that are everyday words of the language ("neighbour", "honestly"), not names
     and not misspellings: weaker evidence against an entry than an unknown name."""
+    everyday: frozenset[str] = frozenset()
+    """Terms typed as everyday words of the language ("morning", "never", "ocupa"), known to the base
+    or not: left out by an entry, weaker evidence against it than a name it lacks."""
     relative_to: frozenset[str] = frozenset()
     """Terms a "who" question places its answer relative to ("president *before Maduro*"): the
     person asked for is someone else."""
@@ -562,6 +565,7 @@ class Lexicon:
         surface = dict(zip(stems, words, strict=True))
         chatter: set[str] = set()
         common: set[str] = set()
+        everyday: set[str] = set()
         repaired_stems = {stems[i] for i in repaired}
         terms: list[str] = []
         unknown: set[str] = set()
@@ -582,10 +586,16 @@ class Lexicon:
                 days.add(term)
             elif NUMBER.match(term):
                 numbers.add(term)
+            word = surface.get(term, "")
+            if known_terms is not None and not replaced and is_common(word) and word not in capitalised:
+                everyday.add(term)
+            if known_terms is not None and not replaced and word in CHATTER:
+                # "lmao", "chamo": talk around the question, even where a phrasing of the base uses it
+                chatter.add(term)
+                continue
             if known_terms is not None and term not in known_terms:
-                word = surface.get(term, "")
-                if word in CHATTER or word in REQUESTS:
-                    chatter.add(term)  # "lmao", "ngl", "explain": talk around the question, neutral
+                if word in REQUESTS:
+                    chatter.add(term)  # "explain": a request, neutral
                     continue
                 unknown.add(term)
                 if word in capitalised or term in acronyms:
@@ -605,6 +615,7 @@ class Lexicon:
             frozenset(proper),
             chatter=frozenset(chatter),
             common=frozenset(common),
+            everyday=frozenset(everyday),
             language=detect_language(text) if question else None,
             **(
                 self._question_signals(norm)

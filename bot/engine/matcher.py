@@ -324,6 +324,12 @@ class Matcher:
         )
         focus = 1.0 if best_dice >= EXACT_PHRASING else self._focus(key_terms, asked.weights, q.intent)
         score = evidence * intent * consistency * focus
+        # "la mañana del 1 de enero": an everyday word the entry does not use weighs less than a name
+        everyday = sum(
+            w
+            for t, w in asked.weights.items()
+            if t in q.everyday and t not in entry.question_terms and t not in entry.answer_terms
+        )
         return Scored(
             entry,
             min(score, 1.0),
@@ -335,6 +341,7 @@ class Matcher:
                 "fuzzy_ratio": best_ratio,
                 "intent_fit": intent,
                 "focus": focus,
+                "everyday_uncovered_share": everyday / total,
                 **{f"check_{k}": v for k, v in checks.items()},
             },
         )

@@ -23,7 +23,16 @@ from bot.engine.answer import Verdict, VerdictKind
 from bot.engine.compose import fact_statement, fact_use, fact_value
 from bot.engine.index import Index, IndexedEntry
 from bot.engine.language import merged_map, merged_words
-from bot.engine.lexicon import TAG_QUESTION, Analysis, Lexicon, is_month_token, is_statement
+from bot.engine.lexicon import (
+    MONTHS,
+    STOPWORDS,
+    TAG_QUESTION,
+    YEAR,
+    Analysis,
+    Lexicon,
+    is_month_token,
+    is_statement,
+)
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.model import Fact, Intent
 from bot.locale import catalogue, text
@@ -112,26 +121,31 @@ def _judge_asserted(
         wrong := _contradicted_value(q.normalized, asserted_values, held, entry, base, lexicon, language)
     ) is not None:
         return wrong
+    # "87 detainees from the 2018 protests were freed": the right figure, of another year's events
+    if (named_year := _wrong_naming_year(q, entry, facts, amounts)) is not None:
+        return named_year
+    # "28 died in 2019": the right figure, dated in a year none of the entry's facts is of
+    dating = q.years - _naming_years(q.normalized)
+    if verdict is not None and (undated := _wrong_event_year(dating - amounts, entry, facts)) is not None:
+        return undated
     if verdict is not None and entry.answers_figure:
         return verdict
     if (narrowed := _narrowed(q, asserted_values, held, lexicon, language)) is not None:
         return narrowed
     side = _names_a_side(q, facts, base, index, language)
     months = any(is_month_token(t) for t in q.terms)
-    if q.days or months or (entry.answers_date and q.years):
-        verdict = _judge_date(q, facts, language)
+    if q.days or months or (entry.answers_date and dating):
+        verdict = _judge_date(q, dating, facts, language)
         if verdict is not None and (verdict.kind != VerdictKind.SUPPORTED or entry.answers_date):
             # "González won the 2024 election": the right year, and a winner the sources dispute (of
             # that year: "Maduro has been president since 2013" is about another date)
             if side is not None and verdict.kind == VerdictKind.SUPPORTED and _of_the_years(side, q, base):
                 return side
             return verdict
-    # "detained in the protests after the 2018 election": a year none of the entry's facts is of
-    years = q.years - amounts  # "more than 2000 released": a figure, not the year 2000
-    if years and not years & entry.event_years and (dated := _event_fact(facts, entry)) is not None:
-        when = dated.when()
-        assert when is not None
-        return Verdict(VerdictKind.CONTRADICTED, " ".join(sorted(years)), str(when.year), dated.id)
+    # "freed in 2025": a year dating the claim that none of the entry's facts is of ("more than
+    # 2000 released": a figure, not the year 2000)
+    if (undated := _wrong_event_year(dating - amounts, entry, facts)) is not None:
+        return undated
     if (restated := _restates(q, entry, facts, index)) is not None:
         return _attributed(restated, "", credited, base, lexicon, language)
     if side is not None:
@@ -440,7 +454,77 @@ def _attributed(
     return _disputed(fact, base, asserted, language)
 
 
-def _judge_date(q: Analysis, facts: list[Fact], language: str) -> Verdict | None:
+def _wrong_event_year(
+    years: set[str] | frozenset[str], entry: IndexedEntry, facts: list[Fact]
+) -> Verdict | None:
+    """A claim dated in a year none of the entry's events is of: contradicted, with the year they are of."""
+    if not years or years & entry.event_years or (dated := _event_fact(facts, entry)) is None:
+        return None
+    when = dated.when()
+    assert when is not None
+    return Verdict(VerdictKind.CONTRADICTED, " ".join(sorted(years)), str(when.year), dated.id)
+
+
+def _wrong_naming_year(
+    q: Analysis, entry: IndexedEntry, facts: list[Fact], amounts: set[str]
+) -> Verdict | None:
+    """A claim naming an event by a year the entry never gives it ("the 2018 protests" where the
+    entry's protests are of 2024): contradicted, with the year the entry names its events by."""
+    wrong = _naming_years(q.normalized) - amounts - entry.years - entry.event_years
+    dated = _event_fact(facts, entry)
+    if not wrong or dated is None:
+        return None
+    texts = [entry.qa.answer, *(f.statement for f in facts)]
+    own = sorted(set().union(*(_naming_years(normalize(t)) for t in texts)))
+    when = dated.when()
+    assert when is not None
+    return Verdict(
+        VerdictKind.CONTRADICTED, " ".join(sorted(wrong)), " / ".join(own) or str(when.year), dated.id
+    )
+
+
+def _naming_years(normalized: str) -> set[str]:
+    """Years that name something rather than date the claim: "the 2024 election", "2018 protests"
+    (a year before a content word), "las protestas de 2017" (a year after "de" and a noun). "July
+    2024", "since 2013", "1 de enero de 2026" date; chatter after a year ("2013 vale") names nothing."""
+    words = normalized.split()
+    out = set()
+    for i, w in enumerate(words):
+        if not YEAR.fullmatch(w) or _dates(words[max(i - 2, 0) : i]):
+            continue
+        after = words[i + 1] if i + 1 < len(words) else ""
+        before_of = words[i - 2] if i >= 2 and words[i - 1] in _OF else ""
+        if _names_by(after) or (_names_by(before_of) and before_of not in MONTHS):
+            out.add(w)
+    return out
+
+
+def _dates(before: list[str]) -> bool:
+    """Whether the words before a year make it a date: "in 2024", "january 1 2025", "enero de
+    2025", "desde el 2013" (Spanish puts an article before a year; English "in the 2019 protests"
+    names the protests)."""
+    if not before:
+        return False
+    last = before[-1]
+    if last in _DATING or last.isdigit():
+        return True
+    return len(before) == 2 and before[0] in _DATING and last in {"el", *_OF}
+
+
+def _names_by(word: str) -> bool:
+    return word.isalpha() and word not in STOPWORDS and word not in _CHATTER
+
+
+_CHATTER = merged_words("chatter")
+_OF = frozenset({"of", "de", "del"})
+_DATING = frozenset(MONTHS) | {"in", "since", "during", "by", "until", "en", "desde", "durante", "hasta"}
+"""Words just before a year that make it the claim's date ("in 2024", "July 2024", "desde 2013")."""
+
+
+def _judge_date(
+    q: Analysis, years: set[str] | frozenset[str], facts: list[Fact], language: str
+) -> Verdict | None:
+    """The verdict on the date a claim asserts: its day, month and the `years` that date it."""
     dated = [f for f in facts if f.when() is not None]
     if not dated:
         return None
@@ -452,11 +536,11 @@ def _judge_date(q: Analysis, facts: list[Fact], language: str) -> Verdict | None
     day_token = f"date{when.month:02d}{when.day:02d}" if when.day else None
     month_token = f"month{when.month:02d}" if when.month else None
     wrong = (
-        (q.years and str(when.year) not in q.years)
+        (years and str(when.year) not in years)
         or (asserted_days and day_token is not None and day_token not in asserted_days)
         or (asserted_months and month_token is not None and month_token not in asserted_months)
     )
-    asserted = " ".join(sorted(q.years | asserted_days | asserted_months))
+    asserted = " ".join(sorted(set(years) | asserted_days | asserted_months))
     kind = VerdictKind.CONTRADICTED if wrong else VerdictKind.SUPPORTED
     return Verdict(kind, _readable(asserted, language), when.label(language), fact.id)
 
