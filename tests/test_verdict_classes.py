@@ -375,3 +375,31 @@ def test_a_year_that_names_the_right_event_does_not_date_the_claim(engine: Engin
 def test_the_right_figure_in_another_year_is_never_supported(engine: Engine, claim: str) -> None:
     answer = engine.answer(claim)
     assert answer.verdict is None or answer.verdict.kind != VerdictKind.SUPPORTED, answer.text
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "every single person killed in the boat strikes was a fisherman",
+        "the US strikes only killed fishermen, all of them",
+        "todos los muertos de los ataques a las lanchas eran pescadores, ¿no?",
+    ],
+)
+def test_a_whole_claimed_where_the_sources_give_a_part_is_never_supported(engine: Engine, claim: str) -> None:
+    answer = engine.answer(claim)
+    assert answer.verdict is None or answer.verdict.kind != VerdictKind.SUPPORTED, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "besides Tocoron, which prisons let people out on new year's day?",
+        "apart from tocorón were any other jails emptied on jan 1",
+        "además de Tocorón, ¿de qué otras cárceles salieron presos el 1 de enero?",
+    ],
+)
+def test_a_question_setting_aside_the_value_the_sources_name_is_declined(
+    engine: Engine, question: str
+) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered, answer.text

@@ -70,6 +70,14 @@ class LanguageData(BaseModel):
     credit_verbs: list[str] = Field(default_factory=list)
     """Verbs besides `report_verbs` whose subject a claim credits with what follows ("Foro Penal
     confirmed…", "AFP counts…", "el gobierno anunció…"). May hold spaces."""
+    excluding: list[str] = Field(default_factory=list)
+    """Words that set aside what follows ("other than Tocorón", "además de Tocorón"): a question so
+    worded asks about another value than the one it names. May hold spaces."""
+    universals: list[str] = Field(default_factory=list)
+    """Words claiming a whole ("all", "every", "todos"): set against a part the sources give ("many
+    of them"), the claim is contradicted."""
+    partials: list[str] = Field(default_factory=list)
+    """Words by which the sources give a part ("many", "some", "muchos"). May hold spaces."""
     check_words: list[str] = Field(default_factory=list)
     """Words that ask for a check ("true", "accurate", "cierto"): a short closing "Accurate?" or an
     opening "True or false:" puts the sentence before or after it up for checking."""
@@ -99,6 +107,7 @@ class LanguageData(BaseModel):
         "places",
         "check_words",
         "auxiliaries",
+        "universals",
     )
     @classmethod
     def _plain_words(cls, words: list[str]) -> list[str]:

@@ -193,6 +193,9 @@ _RELATIVE = re.compile(r"\b(?:before|after|prior to|instead of|antes de|despues 
 _WHO_HELD = re.compile(
     r"^(?:who|quien)\s+(?:was|is|were|ruled|governed|led|came|preceded|succeeded|held|ran|gobernaba|era|fue)\b"
 )
+_EXCLUDING_WORDS = sorted((re.escape(normalize(w)) for w in merged_words("excluding")), key=len, reverse=True)
+_EXCLUDING = re.compile(rf"\b(?:{'|'.join(_EXCLUDING_WORDS)})\s+((?:\w+\s*){{1,3}})")
+"""What a question sets aside: the words after "other than", "besides", "además de" (language data)."""
 # "released in 2024" places the event in 2024; "the 2024 election" only names an election.
 _WHEN_YEAR = re.compile(r"\b(?:in|during|since|by|until|en|durante|desde|hasta)\s+((?:19|20)\d\d)\b")
 
@@ -353,6 +356,8 @@ class Analysis:
     relative_to: frozenset[str] = frozenset()
     """Terms a "who" question places its answer relative to ("president *before Maduro*"): the
     person asked for is someone else."""
+    excluded: frozenset[str] = frozenset()
+    """Terms a question sets aside ("prisons *other than Tocorón*"): it asks about another value."""
 
 
 class _Signals(TypedDict, total=False):
@@ -366,6 +371,7 @@ class _Signals(TypedDict, total=False):
     counted_all: frozenset[str]
     when_years: frozenset[str]
     relative_to: frozenset[str]
+    excluded: frozenset[str]
     whole: str | None
 
 
@@ -665,6 +671,11 @@ class Lexicon:
             "counted": self._counted(norm, first_only=True),
             "when_years": frozenset(m.group(1) for m in _WHEN_YEAR.finditer(norm)),
             "whole": m.group(1) if (m := _WHOLE.search(norm)) else None,
+            "excluded": frozenset(
+                t
+                for m in _EXCLUDING.finditer(norm)
+                for t, _ in self.substitute([stem(w) for w in m.group(1).split()])
+            ),
             "relative_to": (
                 frozenset(self.term(m.group(1)) for m in _RELATIVE.finditer(norm))
                 if _WHO_HELD.match(norm)

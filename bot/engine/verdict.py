@@ -60,6 +60,13 @@ def judge(
         and credits_another(q, entry, base, index)
     ):
         return None  # "Foro Penal says 28 died": the sources say AFP reports it, not Foro Penal
+    if verdict is not None and verdict.kind == VerdictKind.SUPPORTED and verdict.fact_id in base.facts:
+        # "all the people killed were fishermen": the sources say many of them were
+        fact = base.facts[verdict.fact_id]
+        if (whole := _UNIVERSAL.search(q.normalized)) and _PARTIAL.search(
+            normalize(fact.value or fact.statement)
+        ):
+            return replace(verdict, kind=VerdictKind.CONTRADICTED, asserted=whole.group(0))
     if verdict is None or not _denies(q, verdict.asserted):
         return verdict
     if len(q.numbers) > 1:
@@ -90,6 +97,9 @@ def _denied(asserted: str, language: str) -> str:
     return f"{text(language, 'denied')} {asserted}" if asserted else ""
 
 
+_UNIVERSAL = re.compile(rf"\b(?:{'|'.join(sorted(merged_words('universals')))})\b")
+_PARTIALS = sorted((re.escape(normalize(w)) for w in merged_words("partials")), key=len, reverse=True)
+_PARTIAL = re.compile(rf"\b(?:{'|'.join(_PARTIALS)})\b")
 _DENIAL = re.compile(rf"\b(?:{'|'.join(sorted(merged_words('denials')))})\b")
 _CONFIRMING = re.compile(r"\b(?:or not|no|verdad|cierto|right)\s*$")
 """Besides a tag question, what asks for a confirmation at a claim's end ("…, ¿no?", "…, right")."""
