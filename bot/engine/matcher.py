@@ -449,4 +449,10 @@ class Matcher:
         # "who was president before Maduro" asks for someone else
         relative = q.intent == Intent.PERSON and bool(q.relative_to & self.index.entity_terms)
         check("someone_else", relative, MISMATCH_FACTOR)
+        # "were prisons other than Tocorón releasing people?": the entry's Tocorón is what is set aside
+        kinds = self.index.lexicon.kinds
+        set_aside = any(
+            t in kinds and (t in entry.question_terms or t in entry.answer_terms) for t in q.excluded
+        ) or any(values and values <= q.excluded for values in entry.values.values())
+        check("other_value", set_aside, MISMATCH_FACTOR)
         return checks
