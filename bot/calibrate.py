@@ -65,7 +65,8 @@ def set_rows(engine: Engine, path: Path) -> Rows:
         for scored in engine.candidates(question, CANDIDATES):
             if hard_guard(scored.signals) is not None:
                 continue  # never answered whatever the model says: nothing to learn from it
-            text = engine.entry_text(scored.entry.qa.id)
+            # in the language the reply would be in: a Spanish question's "petroleros" is in the Spanish text
+            text = engine.entry_text(scored.entry.qa.id, engine.language_for(question))
             xs.append([features(scored.signals)[f] for f in FEATURES])
             ys.append(float(is_correct(item, True, text, strict=False)))
             qs.append(k)

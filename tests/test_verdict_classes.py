@@ -403,3 +403,28 @@ def test_a_question_setting_aside_the_value_the_sources_name_is_declined(
 ) -> None:
     answer = engine.answer(question)
     assert not answer.answered, answer.text
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Foro Penal confirmed the 99 releases the government announced at Christmas",
+        "Foro Penal verified all 99 of the releases that the government announced",
+        "Foro Penal confirmó las 99 excarcelaciones que anunció el gobierno en Navidad",
+    ],
+)
+def test_a_figure_is_credited_to_the_verb_before_it(engine: Engine, claim: str) -> None:
+    answer = engine.answer(claim)
+    assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "of the 28 who died in the protests, how many were killed by police?",
+        "so of the 28 dead, how many were students?",
+        "de los 28 muertos en las protestas, ¿cuántos eran estudiantes?",
+    ],
+)
+def test_a_part_of_a_whole_asked_whole_first_is_declined(engine: Engine, question: str) -> None:
+    assert not engine.answer(question).answered

@@ -164,9 +164,10 @@ class Engine:
             return []
         return self.matcher.rank(analysis, limit=limit)
 
-    def entry_text(self, entry_id: str) -> str:
-        """The text an entry answers with."""
-        return self._answers[(entry_id, self.default_language)].text
+    def entry_text(self, entry_id: str, language: str | None = None) -> str:
+        """The text an entry answers with, in `language` when the base has it (else its default)."""
+        lang = language if language in self.languages else self.default_language
+        return self._answers[(entry_id, lang)].text
 
     def with_calibration(self, calibration: Calibration) -> Engine:
         """The same engine (same index, shared) deciding with another calibration."""

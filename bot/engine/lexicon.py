@@ -148,8 +148,17 @@ _ANY_QUESTION_WORD = re.compile(
 
 
 def is_statement(norm: str) -> bool:
-    """A sentence with no question word asserts something ("tocoron is in aragua state")."""
-    return not _ANY_QUESTION_WORD.search(norm) and not _INTENT_RE.match(norm)
+    """A sentence with no question word asserts something ("tocoron is in aragua state").
+
+    Spanish "que" past a sentence's opening words is the relative "that" ("confirmó las 99 que
+    anunció el gobierno"), not "qué": written accents are gone once the text is normalised."""
+    words = norm.split()
+    relative = " ".join(w if i < RELATIVE_QUE_FROM or w != "que" else "_" for i, w in enumerate(words))
+    return not _ANY_QUESTION_WORD.search(relative) and not _INTENT_RE.match(norm)
+
+
+RELATIVE_QUE_FROM = 3
+"""From this word on, "que" is read as the relative pronoun ("de que protestas" opens a question)."""
 
 
 _REQUEST = re.compile(rf"^(?:\w+ ){{0,2}}?(?:{'|'.join(sorted(REQUESTS))})\b")
@@ -182,6 +191,9 @@ _WHOLE = re.compile(
     r"\b(?:how many|cuant[oa]s)\s+(?:of|de)\s+(?:the |those |these |los |las |esos |esas )?"
     # "how many of the more than 100 deaths…": the qualifier of the whole is part of the whole
     r"(?:(?:more than|at least|around|about|over|nearly|almost|only|mas de|al menos|unos|unas) )?(\d+)\b"
+    # "of the 28 who died, how many were killed by police?": the whole first
+    r"|^(?:(?:so|ok|and|y|pero|but) )?(?:of|de) (?:the |those |these |los |las |esos |esas )?(\d+)\b"
+    r".*\b(?:how many|cuant[oa]s)\b"
 )
 _PARTICIPLES = frozenset(
     "held shot hurt kept let put seen found sent brought caught left lost taken given beaten driven "
@@ -670,7 +682,7 @@ class Lexicon:
             "speakers": self._speakers(norm),
             "counted": self._counted(norm, first_only=True),
             "when_years": frozenset(m.group(1) for m in _WHEN_YEAR.finditer(norm)),
-            "whole": m.group(1) if (m := _WHOLE.search(norm)) else None,
+            "whole": (m.group(1) or m.group(2)) if (m := _WHOLE.search(norm)) else None,
             "excluded": frozenset(
                 t
                 for m in _EXCLUDING.finditer(norm)

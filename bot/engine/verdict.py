@@ -121,7 +121,11 @@ def _judge_asserted(
     amounts = {f"{f.amount:g}" for f in facts if f.amount is not None}
     # "more than 2000 released": a figure the entry's facts hold, though it reads like a year
     figures = sorted(q.numbers | (q.years & amounts), key=float)
-    verdict = _judge_figures(q, figures, facts, base, lexicon, credited, language) if figures else None
+    # one figure: credited to the verbs before it ("Foro Penal confirmed the 99 the government
+    # announced"); two ("99 announced, 61 confirmed") are each their own claim, read whole
+    at = re.search(rf"\b{re.escape(figures[0])}\b", q.normalized) if len(figures) == 1 else None
+    by_figure = _credited(q, lexicon, upto=at.start()) if at is not None else credited
+    verdict = _judge_figures(q, figures, facts, base, lexicon, by_figure, language) if figures else None
     if verdict is not None and verdict.kind != VerdictKind.SUPPORTED:
         return verdict
     asserted_values = lexicon.values_named(q.terms)
@@ -592,12 +596,17 @@ def _restates(q: Analysis, entry: IndexedEntry, facts: list[Fact], index: Index)
 _NEGATION = re.compile(rf"\b(?:{'|'.join(sorted(merged_words('negations')))})\b")
 
 
-def _credited(q: Analysis, lexicon: Lexicon) -> set[str]:
+def _credited(q: Analysis, lexicon: Lexicon, upto: int | None = None) -> set[str]:
     """Who the claim says said it: "Foro Penal could only confirm 61", "according to the government",
-    "our copy says Foro Penal confirmed…" (each saying verb credits the words just before it)."""
+    "our copy says Foro Penal confirmed…" (each saying verb credits the words just before it).
+
+    With `upto` (where the claim's figure is), only the verbs before it: in "Foro Penal confirmed the
+    99 releases the government announced", the 99 is credited to Foro Penal, not the government."""
     said: set[str] = set()
     start = 0
     for m in _SAYS.finditer(q.normalized):
+        if upto is not None and m.start() > upto:
+            break
         before = q.normalized[start : m.start()].split()[-SPEAKER_WORDS:]
         said |= set(lexicon.analyse(" ".join(before), intent=False).terms)
         start = m.end()
