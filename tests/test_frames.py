@@ -115,3 +115,27 @@ def test_another_force_than_the_one_the_sources_name_is_contradicted(engine: Eng
     answer = engine.answer(claim)
     assert answer.verdict is not None and answer.verdict.kind == VerdictKind.CONTRADICTED, answer.text
     assert "police" in answer.verdict.sourced.casefold() or "policía" in answer.verdict.sourced.casefold()
+
+
+@pytest.mark.parametrize(
+    ("message", "body"),
+    [
+        ("which state is tocoron in? never been there lol", "which state is tocoron in?"),
+        ("when did the boat strikes start?? feels like ages", "when did the boat strikes start??"),
+        ("¿en qué estado queda tocorón? nunca he ido", "¿en qué estado queda tocorón?"),
+    ],
+)
+def test_a_remark_after_a_question_is_set_aside(message: str, body: str) -> None:
+    assert read_frame(message, _nothing).body == body
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "how many died? in the protests i mean",  # the remark says what is asked
+        "which prison? the one in Aragua",  # names something
+        "the 87 got out. why?",  # no question before the remark
+    ],
+)
+def test_a_remark_that_may_be_the_topic_stays(engine: Engine, message: str) -> None:
+    assert read_frame(message, engine.index.names_something).body == message

@@ -32,6 +32,8 @@ MAX_REPORTER_WORDS = 5
 MAX_TAG_WORDS = 6
 """A closing request for a check is short; a longer last sentence is a question of its own."""
 MIN_BODY_WORDS = 2
+MIN_QUESTION_WORDS = 2
+"""Content words a question needs before a remark after it can be set aside as talk."""
 
 _LABEL = re.compile(r"^\s*([^:\"“”«»]{1,80}?)\s*:\s+(\S.*)$", re.DOTALL)
 _LAST_SENTENCE = re.compile(r"^(.*\S[.!?…][\"'”’»)]*)\s+([^.!?…]+[.!?…]*)$", re.DOTALL)
@@ -62,13 +64,36 @@ def read_frame(text: str, names_something: NamesSomething) -> Framed:
     >>> read_frame("Post says 82 were killed. Accurate?", lambda t: False)
     Framed(body='82 were killed.', checking=True)
     """
-    body, tagged = _drop_check_tag(text, names_something)
+    body = _drop_aside(text, names_something)
+    body, tagged = _drop_check_tag(body, names_something)
     body, labelled = _drop_label(body, names_something)
     body, reported = _drop_reporter(body, names_something)
     body = body.strip().strip(_QUOTES).strip()
     if len(body.split()) < MIN_BODY_WORDS:
         return Framed(text)  # the frame was the message: nothing is left to read instead
     return Framed(body, checking=tagged or reported or (labelled and not _asks(body)))
+
+
+_AFTER_QUESTION = re.compile(r"^(.*?\?+)\s+([^?]+)$", re.DOTALL)
+
+
+def _drop_aside(text: str, names_something: NamesSomething) -> str:
+    """ "is aragua in the north or south? never been", "how many, 78 or 87? i always flip the
+    digits ngl": a remark after the question that names nothing is talk around it."""
+    m = _AFTER_QUESTION.match(text.strip())
+    if m is None:
+        return text
+    question, aside = m.groups()
+    words = normalize(aside).split()
+    if not words or set(words) & _words("question_words") or any(w[0].isdigit() for w in words):
+        return text
+    asked = normalize(question).split()
+    content = [w for w in asked if w not in _words("function_words")]
+    if names_something(aside) or not (_asks(question) or set(asked[:1]) & _words("auxiliaries")):
+        return text  # a remark that names something may be the question's topic
+    if len(content) < MIN_QUESTION_WORDS:
+        return text  # "how many died? in the protests i mean": the remark says what is asked
+    return question
 
 
 def _drop_check_tag(text: str, names_something: NamesSomething) -> tuple[str, bool]:
@@ -150,6 +175,6 @@ def _report_verbs() -> tuple[tuple[str, ...], ...]:
 def _asks(body: str) -> bool:
     """Whether the body is a question rather than a claim ("Question: how many…", "Q: did they…?")."""
     words = normalize(body).split()
-    if set(words) & _words("question_words"):
+    if set(words) & _words("question_words") or body.lstrip().startswith("¿"):
         return True
     return body.rstrip().endswith("?") and bool(words) and words[0] in _words("auxiliaries")
