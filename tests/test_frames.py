@@ -139,3 +139,17 @@ def test_a_remark_after_a_question_is_set_aside(message: str, body: str) -> None
 )
 def test_a_remark_that_may_be_the_topic_stays(engine: Engine, message: str) -> None:
     assert read_frame(message, engine.index.names_something).body == message
+
+
+@pytest.mark.parametrize(
+    ("message", "body"),
+    [
+        ("Según entiendo, los presos salieron de El Helicoide", "los presos salieron de El Helicoide"),
+        ("ok i was told 90 got out on new year's day", "90 got out on new year's day"),
+        ("is it true that 90 got out on new year's day", "90 got out on new year's day"),
+    ],
+)
+def test_a_claim_marker_opening_a_message_is_a_frame(message: str, body: str) -> None:
+    framed = read_frame(message, _nothing)
+    assert framed.body == body
+    assert framed.checking

@@ -68,10 +68,11 @@ def read_frame(text: str, names_something: NamesSomething) -> Framed:
     body, tagged = _drop_check_tag(body, names_something)
     body, labelled = _drop_label(body, names_something)
     body, reported = _drop_reporter(body, names_something)
+    body, marked = _drop_marker(body)
     body = body.strip().strip(_QUOTES).strip()
     if len(body.split()) < MIN_BODY_WORDS:
         return Framed(text)  # the frame was the message: nothing is left to read instead
-    return Framed(body, checking=tagged or reported or (labelled and not _asks(body)))
+    return Framed(body, checking=tagged or reported or marked or (labelled and not _asks(body)))
 
 
 _AFTER_QUESTION = re.compile(r"^(.*?\?+)\s+([^?]+)$", re.DOTALL)
@@ -153,6 +154,27 @@ def _drop_reporter(text: str, names_something: NamesSomething) -> tuple[str, boo
         if words[i] in _words("question_words") or words[i] in _words("auxiliaries"):
             return text, False  # "did Foro Penal say…", "who says…": a question about a source
     return text, False
+
+
+def _drop_marker(text: str) -> tuple[str, bool]:
+    """ "según entiendo, …", "i was told …", "is it true that …": a claim marker opening the
+    message (`claim_markers` in the language data) puts what follows up for checking."""
+    raw = text.split()
+    words = [normalize(w) for w in raw]
+    start = 0
+    while start < len(words) and words[start] in _OPENERS:
+        start += 1
+    for marker in _markers():
+        n = len(marker)
+        if tuple(words[start : start + n]) == marker and len(raw) - start - n >= MIN_BODY_WORDS:
+            return " ".join(raw[start + n :]).lstrip(",:;- "), True
+    return text, False
+
+
+@cache
+def _markers() -> tuple[tuple[str, ...], ...]:
+    markers = {tuple(normalize(m).split()) for m in merged_words("claim_markers")}
+    return tuple(sorted((m for m in markers if m), key=len, reverse=True))
 
 
 def _is_reporter(reporter: list[str], that: bool, names_something: NamesSomething) -> bool:
