@@ -153,3 +153,20 @@ def test_a_claim_marker_opening_a_message_is_a_frame(message: str, body: str) ->
     framed = read_frame(message, _nothing)
     assert framed.body == body
     assert framed.checking
+
+
+@pytest.mark.parametrize(
+    ("message", "body"),
+    [
+        ("ok dumb q but wht state is tocoron in", "wht state is tocoron in"),
+        ("sorry if this is obvious, but how many got out?", "how many got out?"),
+        ("perdón la pregunta tonta pero ¿en qué estado queda Tocorón?", "¿en qué estado queda Tocorón?"),
+    ],
+)
+def test_a_preamble_before_but_is_set_aside(engine: Engine, message: str, body: str) -> None:
+    assert read_frame(message, engine.index.names_something, engine.index.knows_any).body == body
+
+
+def test_a_claim_before_but_is_no_preamble(engine: Engine) -> None:
+    message = "the 87 got out but how many are still held?"
+    assert read_frame(message, engine.index.names_something, engine.index.knows_any).body == message

@@ -210,7 +210,7 @@ class Engine:
     def _analyse(self, question: str) -> Analysis:
         """The question read for matching, with the frame around a claim taken off ("a post says…",
         "Tweet: …", "… Accurate?"): its words are not what the claim is about."""
-        framed = read_frame(question, self.index.names_something)
+        framed = read_frame(question, self.index.names_something, self.index.knows_any)
         analysis = self.index.lexicon.analyse(framed.body, known_terms=self.index.known_terms)
         return replace(analysis, checking=True) if framed.checking else analysis
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from bot.engine.language import merged_words
+from bot.engine.lexicon import CHAT_SPEAK, is_statement
 from bot.text import normalize
 
 NamesSomething = Callable[[str], bool]
@@ -58,13 +59,14 @@ def _words(field: str) -> frozenset[str]:
     return frozenset(normalize(w) for w in merged_words(field))
 
 
-def read_frame(text: str, names_something: NamesSomething) -> Framed:
+def read_frame(text: str, names_something: NamesSomething, knows: NamesSomething | None = None) -> Framed:
     """The claim or question inside its frame.
 
     >>> read_frame("Post says 82 were killed. Accurate?", lambda t: False)
     Framed(body='82 were killed.', checking=True)
     """
-    body = _drop_aside(text, names_something)
+    body = _drop_preamble(text, knows or names_something)
+    body = _drop_aside(body, names_something)
     body, tagged = _drop_check_tag(body, names_something)
     body, labelled = _drop_label(body, names_something)
     body, reported = _drop_reporter(body, names_something)
@@ -73,6 +75,22 @@ def read_frame(text: str, names_something: NamesSomething) -> Framed:
     if len(body.split()) < MIN_BODY_WORDS:
         return Framed(text)  # the frame was the message: nothing is left to read instead
     return Framed(body, checking=tagged or reported or marked or (labelled and not _asks(body)))
+
+
+_PREAMBLE = re.compile(r"^(.{1,60}?)\s*,?\s+(?:but|pero)\s+(\S.*)$", re.DOTALL | re.IGNORECASE)
+MAX_PREAMBLE_WORDS = 5
+
+
+def _drop_preamble(text: str, knows: NamesSomething) -> str:
+    """ "ok dumb q but wht state is tocoron in", "sorry if this is obvious but…": a few words before
+    "but" that say nothing the base knows, ahead of a question."""
+    m = _PREAMBLE.match(text.strip())
+    if m is None:
+        return text
+    preamble, question = m.groups()
+    if len(normalize(preamble).split()) > MAX_PREAMBLE_WORDS or knows(preamble) or not _asks(question):
+        return text
+    return question
 
 
 _AFTER_QUESTION = re.compile(r"^(.*?\?+)\s+([^?]+)$", re.DOTALL)
@@ -196,7 +214,7 @@ def _report_verbs() -> tuple[tuple[str, ...], ...]:
 
 def _asks(body: str) -> bool:
     """Whether the body is a question rather than a claim ("Question: how many…", "Q: did they…?")."""
-    words = normalize(body).split()
-    if set(words) & _words("question_words") or body.lstrip().startswith("¿"):
+    words = [CHAT_SPEAK.get(w, w) for w in normalize(body).split()]  # "wht" is "what"
+    if not is_statement(" ".join(words)) or body.lstrip().startswith("¿"):
         return True
     return body.rstrip().endswith("?") and bool(words) and words[0] in _words("auxiliaries")

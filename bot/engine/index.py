@@ -350,6 +350,11 @@ class Index:
             or self.sources_named(a.terms)
         )
 
+    def knows_any(self, text: str) -> bool:
+        """Whether a short text says anything the base knows: a word of it, a figure or a date."""
+        a = self.lexicon.analyse(text, known_terms=self.known_terms, intent=False)
+        return bool(a.numbers or a.years or a.days or set(a.terms) - a.unknown)
+
     def sources_named(self, terms: Iterable[str]) -> frozenset[str]:
         """The base's sources that `terms` name: a proper name of theirs ("AFP", "Foro Penal") or at
         least half the words of their name ("the government" for "Venezuelan government"). "The
