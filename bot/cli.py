@@ -483,7 +483,7 @@ def _check(path: Path | None) -> int:
     from bot.engine.language import vocabulary_conflicts
     from bot.knowledge.translations import gap_warnings
 
-    for warning in vocabulary_conflicts(base.synonyms):
+    for warning in vocabulary_conflicts(base.synonyms, base.contrasts):
         print(f"warning: vocabulary: {warning}", file=sys.stderr)
     print(f"OK: {base.summary_line()}, {len(base.synonyms)} synonym groups, in {len(base.files)} files.")
     # an editor's lock file, not loaded; entries missing a translation in a declared language

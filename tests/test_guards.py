@@ -136,3 +136,15 @@ def test_check_warns_of_synonyms_that_are_function_words() -> None:
     assert any('"us"' in w and "capitals" in w for w in warnings)
     assert any('"lmao"' in w and "chatter" in w for w in warnings)
     assert not any("jail" in w for w in warnings)
+
+
+def test_check_warns_of_a_synonym_group_holding_two_values_of_a_kind() -> None:
+    """ "guardia nacional" in the group of "police" would read a claim about the national guard as
+    one about the police: the editor is told which values, of which kind."""
+    from bot.engine.language import vocabulary_conflicts
+
+    contrasts = {"venue": [["harbour"], ["airport", "aeropuerto"]]}
+    warnings = vocabulary_conflicts([["police", "Guardia Nacional"], ["harbour", "Aeropuerto"]], contrasts)
+    assert any('"force"' in w and "guardia nacional" in w.casefold() for w in warnings), warnings
+    assert any('"venue"' in w and "Aeropuerto" in w for w in warnings), warnings
+    assert not vocabulary_conflicts([["police", "cops"], ["harbour", "port"]], contrasts)

@@ -17,6 +17,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.text import fold
+
 LANG_DIR = Path(__file__).parent / "lang"
 LANGUAGES = ("en", "es")
 """The languages the engine reads, each with a data file."""
@@ -231,12 +233,16 @@ def is_common(word: str) -> bool:
     return len(word) > 1 and not word[0].isdigit() and zipf(word) >= COMMON_ZIPF
 
 
-def vocabulary_conflicts(synonym_groups: list[list[str]]) -> list[str]:
-    """Warnings for editors: a synonym that is also a function word or chatter of a language.
+def vocabulary_conflicts(
+    synonym_groups: list[list[str]], contrasts: dict[str, list[list[str]]] | None = None
+) -> list[str]:
+    """Warnings for editors: a synonym that is also a function word or chatter of a language, and a
+    synonym group that makes two values of one contrast kind one word.
 
     "us" (→ United States) is also the pronoun in "tell us": the engine reads it as the synonym only
     when typed in capitals or after a determiner (see `acronym_homographs`); any other such word is
-    read as the synonym everywhere, which the editor should know.
+    read as the synonym everywhere, which the editor should know. "guardia nacional" in the group of
+    "police" would make a claim about the national guard read as one about the police.
     """
     function_words = merged_words("function_words")
     chatter = merged_words("chatter")
@@ -254,6 +260,33 @@ def vocabulary_conflicts(synonym_groups: list[list[str]]) -> list[str]:
                 out.append(f'"{term}" (synonym of "{group[0]}") is also a function word: it always counts')
             elif word in chatter:
                 out.append(f'"{term}" (synonym of "{group[0]}") is also chatter in the language data')
+    return out + _merged_values(synonym_groups, merged_contrasts(contrasts))
+
+
+def _spelling(text: str) -> str:
+    return " ".join(fold(text).split())
+
+
+def _merged_values(synonym_groups: list[list[str]], contrasts: dict[str, list[list[str]]]) -> list[str]:
+    value_of = {
+        _spelling(spelling): (kind, spellings[0])
+        for kind, values in contrasts.items()
+        for spellings in values
+        for spelling in spellings
+    }
+    out = []
+    for group in synonym_groups:
+        found: dict[str, dict[str, str]] = {}
+        for term in group:
+            if (hit := value_of.get(_spelling(term))) is not None:
+                found.setdefault(hit[0], {}).setdefault(hit[1], term)
+        for kind, values in found.items():
+            if len(values) > 1:
+                named = ", ".join(f'"{t}" ({v})' for v, t in values.items())
+                out.append(
+                    f'the synonym group of "{group[0]}" holds two values of the contrast kind "{kind}": '
+                    f"{named}; a claim naming one would be read as the other"
+                )
     return out
 
 
