@@ -11,7 +11,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypedDict, cast
+from functools import lru_cache
+from typing import Literal, TypedDict, cast
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -221,6 +222,8 @@ _NAME_OF = re.compile(
     r"\b(?:what|which)(?: is| was)? the name of (?:the |that |this )?|^name (?:the )?"
     r"|\b(?:cual|que) es el nombre de(?: la| el)? |\bcomo se llama (?:la |el )?"
 )
+# Every alternative holds "name", "nombre" or "llama": `Lexicon._read` searches only a text holding one
+# (most hold none), so an alternative added here needs its word there too.
 
 # Idioms that carry no topic ("why were they held in the first place?").
 _FILLER = re.compile(
@@ -372,7 +375,9 @@ class Lexicon:
     def __init__(self) -> None:
         self.phrases: dict[tuple[str, ...], str] = {}
         """A phrase, as stems → its canonical term."""
-        self.max_phrase = 1
+        self._phrase_lengths: dict[str, int] = {}
+        """A phrase's first stem → the most stems of a phrase opening with it. Most words open no
+        phrase: `substitute` then looks up nothing for them."""
         self.vocabulary: set[str] = set()
         """Every surface word the base knows (before stemming), for typo repair."""
         self._choices: dict[tuple[int, int, str], list[str]] = {}
@@ -417,7 +422,7 @@ class Lexicon:
             key = tuple(_stems(term))
             if key:
                 self.phrases[key] = canonical
-                self.max_phrase = max(self.max_phrase, len(key))
+                self._phrase_lengths[key[0]] = max(self._phrase_lengths.get(key[0], 0), len(key))
                 self.vocabulary.update(canonical_dates(normalize(term)).split())
 
     def kind_of(self, term: str) -> str | None:
@@ -509,11 +514,14 @@ class Lexicon:
 
     def substitute(self, stems: list[str]) -> list[tuple[str, bool]]:
         """Replace known phrases by their canonical term, longest first; True marks a replaced term."""
+        if self._phrase_lengths.keys().isdisjoint(stems):
+            return [(s, False) for s in stems]  # most texts open no phrase: none to replace or rejoin
         out: list[tuple[str, bool]] = []
         stems = self._join_separated(stems)
         i = 0
         while i < len(stems):
-            for n in range(min(self.max_phrase, len(stems) - i), 0, -1):
+            longest = self._phrase_lengths.get(stems[i], 0)
+            for n in range(min(longest, len(stems) - i), 0, -1):
                 hit = self.phrases.get(tuple(stems[i : i + n]))
                 if hit is not None:
                     out.append((hit, True))
@@ -546,20 +554,24 @@ class Lexicon:
         `intent=False` skips reading the question words, for base texts whose intent is not used.
         """
         question = known_terms is not None
-        text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)  # "U.S." is "US"
+        if "." in text:  # most phrasings hold no dot, so no dotted acronym to look for
+            text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)  # "U.S." is "US"
         norm, words, repaired = self._read(text, question=question)
         cased = _unshouted(text) if question else text
         capitalised = _capitalised_words(cased) if question else set()
         acronyms = _acronyms(cased) if question else set()
         # stop-words stay in while phrases are read ("let go", "behind bars"), then leave
         stems = [stem(w) for w in words]
+        stop_stems = {stem(w) for w in words if w in STOPWORDS}
         # "tell us how many died": a synonym that is also a function word ("us" → United States)
         # is that synonym only when typed in capitals or after a determiner ("the us")
-        for i, w in enumerate(words):
-            if w in HOMOGRAPHS and (stems[i],) in self.phrases and not _names_something(words, i, text):
-                stems[i] = w + _LITERAL
-        stop_stems = {stem(w) for w in words if w in STOPWORDS} | {w + _LITERAL for w in words}
-        surface = dict(zip(stems, words, strict=True))
+        if not HOMOGRAPHS.isdisjoint(words):
+            for i, w in enumerate(words):
+                if w in HOMOGRAPHS and (stems[i],) in self.phrases and not _names_something(words, i, text):
+                    stems[i] = w + _LITERAL
+                    stop_stems.add(stems[i])  # the function word kept as itself leaves with the others
+        # which word a term came from: only a question asks (its capitals, chatter and acronyms)
+        surface = dict(zip(stems, words, strict=True)) if question else {}
         chatter: set[str] = set()
         common: set[str] = set()
         repaired_stems = {stems[i] for i in repaired}
@@ -576,11 +588,12 @@ class Lexicon:
                 and surface.get(term) not in acronyms
             ):
                 continue  # "un" is Spanish for "a"; "UN" is the United Nations
-            if YEAR.match(term):
+            kind = _figure_kind(term)
+            if kind == "year":
                 years.add(term)
-            elif _is_date_token(term) and len(term) == 8:
+            elif kind == "day":
                 days.add(term)
-            elif NUMBER.match(term):
+            elif kind == "number":
                 numbers.add(term)
             if known_terms is not None and term not in known_terms:
                 word = surface.get(term, "")
@@ -597,7 +610,7 @@ class Lexicon:
             norm,
             detect_intent(norm) if intent else None,
             tuple(terms),
-            frozenset(t for t in terms if t in repaired_stems),
+            frozenset(t for t in terms if t in repaired_stems) if repaired_stems else frozenset(),
             frozenset(unknown),
             frozenset(years),
             frozenset(days),
@@ -624,7 +637,8 @@ class Lexicon:
             norm = _FILLER.sub(" ", " ".join(CHAT_SPEAK.get(w, w) for w in norm.split()))
         # a phrasing of the base is read like a question: "Can you confirm how many…" asks how many
         norm = _POLITE.sub("", norm).strip() or norm
-        norm = _NAME_OF.sub("which ", norm)
+        if "name" in norm or "nombre" in norm or "llama" in norm:  # what `_NAME_OF` needs
+            norm = _NAME_OF.sub("which ", norm)
         dated = canonical_dates(norm)
         # after the dates: "december twenty fifth" is a day, "twenty people" a figure
         words = (figures_in_words(dated) if question else dated).split()
@@ -721,6 +735,19 @@ def is_month_token(word: str) -> bool:
 def _is_date_token(word: str) -> bool:
     """`date0101` / `month07`: what `canonical_dates` made of a date."""
     return word.startswith(("date", "month")) and word[-2:].isdigit()
+
+
+@lru_cache(maxsize=100_000)  # bounded: a question's terms are anyone's input
+def _figure_kind(term: str) -> Literal["year", "day", "number"] | None:
+    """What figure a term is: a year (`2024`), a day (`date0101`), a number (`87`), or none.
+    Cached: the same terms recur in text after text, and three pattern tests cost more than a lookup."""
+    if YEAR.match(term):
+        return "year"
+    if _is_date_token(term) and len(term) == 8:
+        return "day"
+    if NUMBER.match(term):
+        return "number"
+    return None
 
 
 def subset_counted(norm: str) -> str | None:
