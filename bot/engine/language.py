@@ -247,12 +247,17 @@ def _spanish_only_function_words() -> frozenset[str]:
     return frozenset(language("es").function_words) - frozenset(language("en").function_words)
 
 
+WORD_LEAN_CAP = 1.5
+"""No one word leans a text further than this either way: a single loan word does not decide."""
+
+
 @lru_cache(maxsize=100_000)
 def _lean(word: str) -> float:
-    """How much more Spanish than English a word is (Zipf difference; 0 for a word of neither)."""
+    """How much more Spanish than English a word is (Zipf difference; 0 for a word of neither), capped
+    at `WORD_LEAN_CAP`. Cached: the same words recur in text after text."""
     from bot.text import word_zipf  # wordfreq's own figure, without tokenising a word it lacks
 
-    return word_zipf(word, "es") - word_zipf(word, "en")
+    return max(-WORD_LEAN_CAP, min(WORD_LEAN_CAP, word_zipf(word, "es") - word_zipf(word, "en")))
 
 
 def detect_language(text: str) -> str | None:
@@ -273,12 +278,13 @@ def detect_language(text: str) -> str | None:
     words = normalize(text).split()[:60]
     for word in words:
         if len(word) > 1 and not word[0].isdigit():
-            lean += max(-1.5, min(1.5, _lean(word)))
+            lean += _lean(word)
     if lean >= LANGUAGE_MARGIN:
         return "es"
     # "What date el gobierno announced los 99 releases?": a Spanish speaker borrowing English words
     # (code-switching rarely goes the other way) reads the answer best in Spanish
-    grammar = sum(w in _spanish_only_function_words() for w in words)
+    spanish_only = _spanish_only_function_words()
+    grammar = sum(w in spanish_only for w in words)
     if grammar >= CODE_SWITCH_WORDS or (grammar and marks):
         return "es"
     if lean <= -LANGUAGE_MARGIN:
