@@ -275,16 +275,17 @@ def detect_language(text: str) -> str | None:
         # an accent on a word in lower case: a name ("Tocorón", "González") says nothing of the asker
         marks += 1.0 * sum(ch in "áéíóú" for w in text.split() if w[:1].islower() for ch in w.casefold())
     lean = marks
-    words = normalize(text).split()[:60]
-    for word in words:
+    grammar = 0  # Spanish function words English lacks, counted in the same pass
+    spanish_only = _spanish_only_function_words()
+    for word in normalize(text).split()[:60]:
         if len(word) > 1 and not word[0].isdigit():
             lean += _lean(word)
+        if word in spanish_only:
+            grammar += 1
     if lean >= LANGUAGE_MARGIN:
         return "es"
     # "What date el gobierno announced los 99 releases?": a Spanish speaker borrowing English words
     # (code-switching rarely goes the other way) reads the answer best in Spanish
-    spanish_only = _spanish_only_function_words()
-    grammar = sum(w in spanish_only for w in words)
     if grammar >= CODE_SWITCH_WORDS or (grammar and marks):
         return "es"
     if lean <= -LANGUAGE_MARGIN:
