@@ -11,7 +11,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal, TypedDict, cast
 
 from rapidfuzz import fuzz, process
@@ -355,6 +354,23 @@ class Analysis:
     person asked for is someone else."""
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A text of the base (a phrasing, an answer, a fact, a source's name) as the index keeps it:
+    what `Lexicon.analyse` finds in it, without the signals only a question carries (`Lexicon.read`)."""
+
+    normalized: str
+    terms: tuple[str, ...]
+    """Content terms: canonical, stemmed, stop-words removed, in order."""
+    years: frozenset[str]
+    days: frozenset[str]
+    numbers: frozenset[str]
+    intent: Intent | None
+    """What a phrasing asks for; None when it does not say, or was not asked (`intent=False`)."""
+    counted: frozenset[str]
+    """What a "how many …" counts: every word up to the verb (`Analysis.counted_all`)."""
+
+
 class _Signals(TypedDict, total=False):
     """The Analysis fields only a question (or only a base text) fills."""
 
@@ -442,7 +458,7 @@ class Lexicon:
         verdicts read the same few texts for every claim."""
         hit = self._base_terms.get(text)
         if hit is None:
-            hit = self.analyse(text, intent=False).terms
+            hit = self.read(text, intent=False).terms
             if len(self._base_terms) < MAX_BASE_TEXTS:  # bounded: a base has a few thousand such texts
                 self._base_terms[text] = hit
         return hit
@@ -514,8 +530,8 @@ class Lexicon:
 
     def substitute(self, stems: list[str]) -> list[tuple[str, bool]]:
         """Replace known phrases by their canonical term, longest first; True marks a replaced term."""
-        if self._phrase_lengths.keys().isdisjoint(stems):
-            return [(s, False) for s in stems]  # most texts open no phrase: none to replace or rejoin
+        if self._opens_no_phrase(stems):
+            return [(s, False) for s in stems]  # most texts: none to replace or rejoin
         out: list[tuple[str, bool]] = []
         stems = self._join_separated(stems)
         i = 0
@@ -531,6 +547,10 @@ class Lexicon:
                 out.append((stems[i], False))
                 i += 1
         return out
+
+    def _opens_no_phrase(self, stems: list[str]) -> bool:
+        """No stem opens a known phrase: `substitute` would leave every stem as it is."""
+        return self._phrase_lengths.keys().isdisjoint(stems)
 
     def _join_separated(self, stems: list[str]) -> list[str]:
         """ "let 99 people go", "set them free": a verb and its particle with an object between them
@@ -552,26 +572,26 @@ class Lexicon:
         """Reduce a question (or, with no `known_terms`, a text of the base) to intent and terms.
 
         `intent=False` skips reading the question words, for base texts whose intent is not used.
+        A base text is read by `read`: the same terms, figures and intent.
         """
-        question = known_terms is not None
-        if "." in text:  # most phrasings hold no dot, so no dotted acronym to look for
-            text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)  # "U.S." is "US"
-        norm, words, repaired = self._read(text, question=question)
-        cased = _unshouted(text) if question else text
-        capitalised = _capitalised_words(cased) if question else set()
-        acronyms = _acronyms(cased) if question else set()
-        # stop-words stay in while phrases are read ("let go", "behind bars"), then leave
-        stems = [stem(w) for w in words]
-        stop_stems = {stem(w) for w in words if w in STOPWORDS}
-        # "tell us how many died": a synonym that is also a function word ("us" → United States)
-        # is that synonym only when typed in capitals or after a determiner ("the us")
-        if not HOMOGRAPHS.isdisjoint(words):
-            for i, w in enumerate(words):
-                if w in HOMOGRAPHS and (stems[i],) in self.phrases and not _names_something(words, i, text):
-                    stems[i] = w + _LITERAL
-                    stop_stems.add(stems[i])  # the function word kept as itself leaves with the others
-        # which word a term came from: only a question asks (its capitals, chatter and acronyms)
-        surface = dict(zip(stems, words, strict=True)) if question else {}
+        if known_terms is None:
+            r = self.read(text, intent=intent)
+            return Analysis(
+                r.normalized,
+                r.intent,
+                r.terms,
+                years=r.years,
+                days=r.days,
+                numbers=r.numbers,
+                counted_all=r.counted,
+            )
+        text = _undotted(text)
+        norm, words, repaired = self._read(text, question=True)
+        cased = _unshouted(text)
+        capitalised = _capitalised_words(cased)
+        acronyms = _acronyms(cased)
+        stems, stop_stems = self._stems(words, text)
+        surface = dict(zip(stems, words, strict=True))  # which word a term came from
         chatter: set[str] = set()
         common: set[str] = set()
         repaired_stems = {stems[i] for i in repaired}
@@ -588,14 +608,14 @@ class Lexicon:
                 and surface.get(term) not in acronyms
             ):
                 continue  # "un" is Spanish for "a"; "UN" is the United Nations
-            kind = _figure_kind(term)
+            kind = _figure_kind(term) if term[:1].isdigit() or term.startswith(("date", "month")) else None
             if kind == "year":
                 years.add(term)
             elif kind == "day":
                 days.add(term)
             elif kind == "number":
                 numbers.add(term)
-            if known_terms is not None and term not in known_terms:
+            if term not in known_terms:
                 word = surface.get(term, "")
                 if word in CHATTER or word in REQUESTS:
                     chatter.add(term)  # "lmao", "ngl", "explain": talk around the question, neutral
@@ -618,13 +638,50 @@ class Lexicon:
             frozenset(proper),
             chatter=frozenset(chatter),
             common=frozenset(common),
-            language=detect_language(text) if question else None,
-            **(
-                self._question_signals(norm)
-                if question
-                else {"counted_all": self._counted(norm, first_only=False)}
-            ),
+            language=detect_language(text),
+            **self._question_signals(norm),
         )
+
+    def read(self, text: str, *, intent: bool = True) -> Reading:
+        """A text of the base reduced to its terms and figures, and (`intent`) to what it asks for,
+        as `analyse` reduces it; its words become known words, for typo repair. Nothing is built that
+        only a question carries: the index reads 80,000 texts of a 10,000-entry base."""
+        text = _undotted(text)
+        norm, words, _ = self._read(text, question=False)
+        stems, stop_stems = self._stems(words, text)
+        if self._opens_no_phrase(stems):  # most texts: each stem is its own term
+            kept = [s for s in stems if not (s in stop_stems or s in STOPWORDS)]
+        else:
+            pairs = self.substitute(stems)
+            kept = [t for t, replaced in pairs if replaced or not (t in stop_stems or t in STOPWORDS)]
+        terms = tuple(kept)
+        years, days, numbers = _figures(terms)
+        return Reading(
+            norm,
+            terms,
+            years,
+            days,
+            numbers,
+            detect_intent(norm) if intent else None,
+            self._counted(norm, first_only=False),
+        )
+
+    def _stems(self, words: list[str], text: str) -> tuple[list[str], set[str]]:
+        """The words' stems, and the stems of its function words: those stay while phrases are read
+        ("let go", "behind bars"), then leave.
+
+        "tell us how many died": a synonym that is also a function word ("us" → United States) is that
+        synonym only when typed in capitals or after a determiner ("the us"); else it is kept as
+        itself, and leaves with the other function words.
+        """
+        stems = [stem(w) for w in words]
+        stop_stems = {stem(w) for w in words if w in STOPWORDS}
+        if not HOMOGRAPHS.isdisjoint(words):
+            for i, w in enumerate(words):
+                if w in HOMOGRAPHS and (stems[i],) in self.phrases and not _names_something(words, i, text):
+                    stems[i] = w + _LITERAL
+                    stop_stems.add(stems[i])
+        return stems, stop_stems
 
     def _read(self, text: str, *, question: bool) -> tuple[str, list[str], set[int]]:
         """Normalised text, its words with dates made tokens, and which words were typo-repaired.
@@ -737,10 +794,9 @@ def _is_date_token(word: str) -> bool:
     return word.startswith(("date", "month")) and word[-2:].isdigit()
 
 
-@lru_cache(maxsize=100_000)  # bounded: a question's terms are anyone's input
 def _figure_kind(term: str) -> Literal["year", "day", "number"] | None:
-    """What figure a term is: a year (`2024`), a day (`date0101`), a number (`87`), or none.
-    Cached: the same terms recur in text after text, and three pattern tests cost more than a lookup."""
+    """What figure a term is: a year (`2024`), a day (`date0101`), a number (`87`), or none. Only a
+    term opening with a digit, "date" or "month" can be one: `analyse` asks for no other."""
     if YEAR.match(term):
         return "year"
     if _is_date_token(term) and len(term) == 8:
@@ -767,6 +823,37 @@ def subset_counted(norm: str) -> str | None:
 
 def _stems(text: str) -> list[str]:
     return [stem(w) for w in canonical_dates(normalize(text)).split()]
+
+
+_NONE: frozenset[str] = frozenset()
+"""The empty set of figures most texts have, shared."""
+
+
+def _figures(terms: Iterable[str]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The years, days and other numbers among a text's terms. Only a term opening with a digit,
+    "date" or "month" can be one: most terms are not looked at twice."""
+    years: set[str] = set()
+    days: set[str] = set()
+    numbers: set[str] = set()
+    for term in terms:
+        if term[:1].isdigit() or term.startswith(("date", "month")):
+            kind = _figure_kind(term)
+            if kind == "number":
+                numbers.add(term)
+            elif kind == "year":
+                years.add(term)
+            elif kind == "day":
+                days.add(term)
+    return (
+        frozenset(years) if years else _NONE,
+        frozenset(days) if days else _NONE,
+        frozenset(numbers) if numbers else _NONE,
+    )
+
+
+def _undotted(text: str) -> str:
+    """ "U.S." as "US": a dotted acronym is the acronym (most texts hold no dot to look for)."""
+    return _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text) if "." in text else text
 
 
 def _acceptable_repair(word: str, candidate: str, limit: int) -> bool:
