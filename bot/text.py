@@ -133,6 +133,10 @@ def stem(word: str) -> str:
     the slow part."""
     if word[0].isdigit() or word.startswith(("date", "month")):
         return word
+    if word[-1].isdigit() and word.isascii():
+        # an id ("f123", "jan1"): neither stemmer has a suffix to strip, so whether it is Spanish
+        # is not asked (wordfreq tokenises a word with digits, the slowest lookup of all)
+        return word
     if word in STEM_EXCEPTIONS:
         return STEM_EXCEPTIONS[word]
     if len(word) > 3 and is_spanish_word(word):

@@ -158,3 +158,11 @@ def test_a_words_frequency_is_wordfreqs_own() -> None:
     for lang in ("en", "es"):
         for word in words:
             assert word_zipf(word, lang) == zipf_frequency(word, lang), (word, lang)
+
+
+@pytest.mark.parametrize("word", ["f1", "f123", "jan1", "covid19", "g20", "mp3", "freed2024", "prisoners1"])
+def test_an_id_is_its_own_stem_in_either_language(word: str) -> None:
+    """A word that ends in a digit is stemmed as itself, as either stemmer leaves it."""
+    from bot.text import _SPANISH, _STEMMER, stem
+
+    assert stem(word) == word == _STEMMER.stemWord(word) == _SPANISH.stemWord(word)
