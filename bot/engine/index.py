@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.engine.language import detect_language, merged_contrasts
+from bot.engine.language import merged_contrasts
 from bot.engine.lexicon import MONTH_TOKEN, MONTHS, YEAR, Lexicon, Reading, is_month_token
 from bot.engine.places import PLACES
 from bot.knowledge.base import KnowledgeBase
@@ -209,9 +209,11 @@ class Index:
         numbers: set[str] = set()
         counted: set[str] = set()
         asked: list[Intent | None] = []
+        languages: list[str | None] = []
         for text in qa.phrasings():
-            a = self.lexicon.read(text)
+            a = self.lexicon.read(text, language=True)
             asked.append(a.intent)
+            languages.append(a.language)
             counted |= a.counted
             phrasings.append(Phrasing(text, frozenset(a.terms), " ".join(sorted(a.terms)), a.intent))
             qterms.update(a.terms)
@@ -272,7 +274,7 @@ class Index:
             intents |= {i for i in asked[1:] if i not in (None, Intent.YESNO, Intent.THING)}
         # what nearly every phrasing says, among those in the entry's own language: a Spanish
         # phrasing's words ("cuántos") are not what an English one leaves out
-        spanish = [p for p in phrasings if detect_language(p.text) == "es"]
+        spanish = [p for p, language in zip(phrasings, languages, strict=True) if language == "es"]
         own = [p for p in phrasings if p not in spanish] or phrasings
         # one pass over the phrasings, not one per term: an entry has 5 phrasings and 20 terms or more
         term_phrasings: dict[str, list[int]] = defaultdict(list)

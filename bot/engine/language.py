@@ -260,11 +260,12 @@ def _lean(word: str) -> float:
     return max(-WORD_LEAN_CAP, min(WORD_LEAN_CAP, word_zipf(word, "es") - word_zipf(word, "en")))
 
 
-def detect_language(text: str) -> str | None:
+def detect_language(text: str, normalized: str | None = None) -> str | None:
     """ "es" or "en" when a question's own words say which; None when it is too short to tell.
 
     Each word leans towards the language it is more common in ("cuántos" Spanish, "how" English);
-    names and figures lean nowhere. Inverted marks and ñ are Spanish.
+    names and figures lean nowhere. Inverted marks and ñ are Spanish. `normalized` is
+    `normalize(text)`, when the caller has it already.
     """
     from bot.text import normalize  # folding is shared with matching
 
@@ -277,7 +278,7 @@ def detect_language(text: str) -> str | None:
     lean = marks
     grammar = 0  # Spanish function words English lacks, counted in the same pass
     spanish_only = _spanish_only_function_words()
-    for word in normalize(text).split()[:60]:
+    for word in (normalize(text) if normalized is None else normalized).split()[:60]:
         if len(word) > 1 and not word[0].isdigit():
             lean += _lean(word)
         if word in spanish_only:

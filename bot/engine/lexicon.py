@@ -369,6 +369,8 @@ class Reading:
     """What a phrasing asks for; None when it does not say, or was not asked (`intent=False`)."""
     counted: frozenset[str]
     """What a "how many …" counts: every word up to the verb (`Analysis.counted_all`)."""
+    language: str | None = None
+    """The language a phrasing is written in (`detect_language`), when asked (`language=True`)."""
 
 
 class _Signals(TypedDict, total=False):
@@ -586,7 +588,7 @@ class Lexicon:
                 counted_all=r.counted,
             )
         text = _undotted(text)
-        norm, words, repaired = self._read(text, question=True)
+        norm, words, repaired = self._read(normalize(text), question=True)
         cased = _unshouted(text)
         capitalised = _capitalised_words(cased)
         acronyms = _acronyms(cased)
@@ -642,13 +644,15 @@ class Lexicon:
             **self._question_signals(norm),
         )
 
-    def read(self, text: str, *, intent: bool = True) -> Reading:
+    def read(self, text: str, *, intent: bool = True, language: bool = False) -> Reading:
         """A text of the base reduced to its terms and figures, and (`intent`) to what it asks for,
-        as `analyse` reduces it; its words become known words, for typo repair. Nothing is built that
-        only a question carries: the index reads 80,000 texts of a 10,000-entry base."""
-        text = _undotted(text)
-        norm, words, _ = self._read(text, question=False)
-        stems, stop_stems = self._stems(words, text)
+        as `analyse` reduces it, and (`language`) to the language it is written in; its words become
+        known words, for typo repair. Nothing is built that only a question carries: the index reads
+        80,000 texts of a 10,000-entry base."""
+        undotted = _undotted(text)
+        folded = normalize(undotted)
+        norm, words, _ = self._read(folded, question=False)
+        stems, stop_stems = self._stems(words, undotted)
         if self._opens_no_phrase(stems):  # most texts: each stem is its own term
             kept = [s for s in stems if not (s in stop_stems or s in STOPWORDS)]
         else:
@@ -664,6 +668,8 @@ class Lexicon:
             numbers,
             detect_intent(norm) if intent else None,
             self._counted(norm, first_only=False),
+            # its language from its words as written, dots and all: the same folded text without a dot
+            detect_language(text, folded if undotted == text else None) if language else None,
         )
 
     def _stems(self, words: list[str], text: str) -> tuple[list[str], set[str]]:
@@ -683,13 +689,13 @@ class Lexicon:
                     stop_stems.add(stems[i])
         return stems, stop_stems
 
-    def _read(self, text: str, *, question: bool) -> tuple[str, list[str], set[int]]:
-        """Normalised text, its words with dates made tokens, and which words were typo-repaired.
+    def _read(self, norm: str, *, question: bool) -> tuple[str, list[str], set[int]]:
+        """The text read (`norm`, as `normalize` gives it), its words with dates made tokens, and
+        which words were typo-repaired.
 
         A question gets people's spellings and idioms undone and its typos repaired; a base text
         is written out in full, and its words become known words for that repair.
         """
-        norm = normalize(text)
         if question:
             norm = _FILLER.sub(" ", " ".join(CHAT_SPEAK.get(w, w) for w in norm.split()))
         # a phrasing of the base is read like a question: "Can you confirm how many…" asks how many
