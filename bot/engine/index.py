@@ -281,8 +281,11 @@ class Index:
         for i, p in enumerate(phrasings):
             for t in p.terms:
                 term_phrasings[t].append(i)
-        own_uses = Counter(t for p in own for t in p.terms)
-        share = {t: own_uses[t] / len(own) for t in sorted(qterms)}
+        if len(own) == len(phrasings):  # all in one language (nearly every entry): the uses are counted
+            share = {t: len(term_phrasings[t]) / len(own) for t in sorted(qterms)}
+        else:
+            own_uses = Counter(t for p in own for t in p.terms)
+            share = {t: own_uses[t] / len(own) for t in sorted(qterms)}
         spanish_share: dict[str, float] | None = None
         if len(spanish) >= MIN_LANGUAGE_PHRASINGS:
             spanish_uses = Counter(t for p in spanish for t in p.terms)
