@@ -72,13 +72,33 @@ def word_zipf(word: str, lang: str) -> float:
     Most words of a base a list does not hold are names and codes, and wordfreq tokenises each of
     them (a Unicode regex, three normalisations) before it finds nothing; a word of the letters a–z
     alone is its own single token, so one lookup in wordfreq's own table (built once, kept by
-    wordfreq) says it is absent, and its Zipf value is then 0.0, wordfreq's floor.
+    wordfreq) says it is absent, and its Zipf value is then 0.0, wordfreq's floor. A word the table
+    holds is that one token too, so its Zipf value follows from its frequency in the table alone:
+    wordfreq is asked once per frequency (some 550 in a table), not once per word (`_zipf_at`).
     """
-    if _PLAIN_WORD.fullmatch(word) and word not in _frequencies(lang):
-        return 0.0
+    if _PLAIN_WORD.fullmatch(word):
+        frequency = _frequencies(lang).get(word)
+        return 0.0 if frequency is None else _zipf_at(lang, frequency, word)
     from wordfreq import zipf_frequency
 
     return float(zipf_frequency(word, lang))
+
+
+_ZIPF_AT: dict[tuple[str, float], float] = {}
+"""(language, a frequency its table gives) → wordfreq's Zipf value for a plain word of that frequency.
+The same for every base: what wordfreq's data says, bounded by the table's few hundred frequencies."""
+
+
+def _zipf_at(lang: str, frequency: float, word: str) -> float:
+    """wordfreq's Zipf value for the plain words of `lang` with `frequency` in its table, asked of
+    wordfreq for the first of them (`word`): tokenising a word costs more than stemming it."""
+    key = (lang, frequency)
+    zipf = _ZIPF_AT.get(key)
+    if zipf is None:
+        from wordfreq import zipf_frequency
+
+        zipf = _ZIPF_AT[key] = float(zipf_frequency(word, lang))
+    return zipf
 
 
 @lru_cache(maxsize=8)  # one per language asked: English and Spanish
@@ -112,6 +132,10 @@ def stem(word: str) -> str:
     alone. The same word always gets the same stem, in a question or in the base. Cached: stemming is
     the slow part."""
     if word[0].isdigit() or word.startswith(("date", "month")):
+        return word
+    if word[-1].isdigit() and word.isascii():
+        # an id ("f123", "jan1"): neither stemmer has a suffix to strip, so whether it is Spanish
+        # is not asked (wordfreq tokenises a word with digits, the slowest lookup of all)
         return word
     if word in STEM_EXCEPTIONS:
         return STEM_EXCEPTIONS[word]

@@ -6,6 +6,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.engine.lexicon import canonical_dates, either_or_figures, question_word_for
+from bot.text import word_zipf
 
 
 @pytest.mark.parametrize(
@@ -144,3 +145,24 @@ def test_relative_clauses_judgements_and_claims(engine: Engine, question: str, a
     assert answer.answered is answered, (answer.entry_id, answer.text)
     if "88" in question:
         assert "87" in answer.text
+
+
+def test_a_words_frequency_is_wordfreqs_own() -> None:
+    """`word_zipf` gives wordfreq's figure for a word its table lacks, for one it holds (wordfreq is
+    asked once per frequency: the other words of that frequency get the same) and for any other."""
+    from wordfreq import get_frequency_dict, zipf_frequency
+
+    table = get_frequency_dict("es")
+    same = [w for w, f in table.items() if f == table["liberados"] and w.isascii() and w.isalpha()][:40]
+    words = ["released", "liberados", "zqxvb", "f123", "jan1", "tocorón", "covid19", *same]
+    for lang in ("en", "es"):
+        for word in words:
+            assert word_zipf(word, lang) == zipf_frequency(word, lang), (word, lang)
+
+
+@pytest.mark.parametrize("word", ["f1", "f123", "jan1", "covid19", "g20", "mp3", "freed2024", "prisoners1"])
+def test_an_id_is_its_own_stem_in_either_language(word: str) -> None:
+    """A word that ends in a digit is stemmed as itself, as either stemmer leaves it."""
+    from bot.text import _SPANISH, _STEMMER, stem
+
+    assert stem(word) == word == _STEMMER.stemWord(word) == _SPANISH.stemWord(word)

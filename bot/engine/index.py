@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.engine.language import detect_language, merged_contrasts
-from bot.engine.lexicon import MONTH_TOKEN, MONTHS, YEAR, Analysis, Lexicon, is_month_token
+from bot.engine.language import merged_contrasts
+from bot.engine.lexicon import MONTH_TOKEN, MONTHS, YEAR, Lexicon, Reading, is_month_token
 from bot.engine.places import PLACES
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.loader import gc_paused
@@ -108,7 +108,7 @@ class Index:
 
     def _build(self, base: KnowledgeBase) -> None:
         self.lexicon = Lexicon.build(base.synonyms, merged_contrasts(base.contrasts))
-        self._text_cache: dict[str, Analysis] = {}
+        self._text_cache: dict[str, Reading] = {}
         # analysing the base's texts also teaches the lexicon their words, for typo repair
         self.entries: list[IndexedEntry] = [self._index_entry(base, qa) for qa in base.questions.values()]
         self._text_cache.clear()
@@ -201,7 +201,7 @@ class Index:
         lower_terms = {self.lexicon.term(word) for word in lower if word}
         terms = {self.lexicon.term(word) for word in capitalised - lower if word and word not in MONTHS}
         for name in runs:
-            terms.update(self.lexicon.analyse(name, intent=False).terms)
+            terms.update(self.lexicon.read(name, intent=False).terms)
         terms -= lower_terms
         # years, days and months have their own consistency check
         return frozenset(t for t in terms if not YEAR.match(t) and not t.startswith(("date", "month")))
@@ -214,10 +214,12 @@ class Index:
         numbers: set[str] = set()
         counted: set[str] = set()
         asked: list[Intent | None] = []
+        languages: list[str | None] = []
         for text in qa.phrasings():
-            a = self.lexicon.analyse(text)
+            a = self.lexicon.read(text, language=True)
             asked.append(a.intent)
-            counted |= a.counted_all
+            languages.append(a.language)
+            counted |= a.counted
             phrasings.append(Phrasing(text, frozenset(a.terms), " ".join(sorted(a.terms)), a.intent))
             qterms.update(a.terms)
             years |= a.years
@@ -237,7 +239,7 @@ class Index:
             names = [base.sources[a.source].name for a in fact.sources]
             answer_texts += names
             for name in names:
-                claimants.update(self._analyse_cached(name).terms)
+                claimants.update(self._read_cached(name).terms)
             if fact.date is not None and fact.date.month and (qa.topic is None or fact.topic == qa.topic):
                 months.add(MONTH_TOKEN[fact.date.month])  # when it happened, not what it is as of
             for d in (fact.date, fact.as_of):
@@ -256,17 +258,17 @@ class Index:
         for fid in cited:
             for other in base.facts[fid].conflicts_with:
                 for text in (base.facts[other].statement, base.facts[other].value or ""):
-                    disputed.update(t for t in self._analyse_cached(text).terms if self.lexicon.kind_of(t))
+                    disputed.update(t for t in self._read_cached(text).terms if self.lexicon.kind_of(t))
         figure_values: dict[str, set[str]] = defaultdict(set)
         for fid in cited:
             fact = base.facts[fid]
             if fact.amount is not None:
-                for term in self._analyse_cached(fact.statement).terms:
+                for term in self._read_cached(fact.statement).terms:
                     if (kind := self.lexicon.kind_of(term)) is not None:
                         figure_values[kind].add(term)
         aterms: set[str] = set()
         for text in answer_texts:
-            a = self._analyse_cached(text)
+            a = self._read_cached(text)
             aterms.update(a.terms)
             years |= a.years
             days |= a.days
@@ -277,15 +279,18 @@ class Index:
             intents |= {i for i in asked[1:] if i not in (None, Intent.YESNO, Intent.THING)}
         # what nearly every phrasing says, among those in the entry's own language: a Spanish
         # phrasing's words ("cuántos") are not what an English one leaves out
-        spanish = [p for p in phrasings if detect_language(p.text) == "es"]
+        spanish = [p for p, language in zip(phrasings, languages, strict=True) if language == "es"]
         own = [p for p in phrasings if p not in spanish] or phrasings
         # one pass over the phrasings, not one per term: an entry has 5 phrasings and 20 terms or more
         term_phrasings: dict[str, list[int]] = defaultdict(list)
         for i, p in enumerate(phrasings):
             for t in p.terms:
                 term_phrasings[t].append(i)
-        own_uses = Counter(t for p in own for t in p.terms)
-        share = {t: own_uses[t] / len(own) for t in sorted(qterms)}
+        if len(own) == len(phrasings):  # all in one language (nearly every entry): the uses are counted
+            share = {t: len(term_phrasings[t]) / len(own) for t in sorted(qterms)}
+        else:
+            own_uses = Counter(t for p in own for t in p.terms)
+            share = {t: own_uses[t] / len(own) for t in sorted(qterms)}
         spanish_share: dict[str, float] | None = None
         if len(spanish) >= MIN_LANGUAGE_PHRASINGS:
             spanish_uses = Counter(t for p in spanish for t in p.terms)
@@ -325,11 +330,11 @@ class Index:
             spanish_key_terms=spanish_key_terms,
         )
 
-    def _analyse_cached(self, text: str) -> Analysis:
-        """Facts and source names are cited by many entries: analyse each text once."""
+    def _read_cached(self, text: str) -> Reading:
+        """Facts and source names are cited by many entries: read each text once."""
         hit = self._text_cache.get(text)
         if hit is None:
-            hit = self._text_cache[text] = self.lexicon.analyse(text, intent=False)
+            hit = self._text_cache[text] = self.lexicon.read(text, intent=False)
         return hit
 
     def weight(self, term: str) -> float:

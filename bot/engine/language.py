@@ -303,19 +303,25 @@ def _spanish_only_function_words() -> frozenset[str]:
     return frozenset(language("es").function_words) - frozenset(language("en").function_words)
 
 
+WORD_LEAN_CAP = 1.5
+"""No one word leans a text further than this either way: a single loan word does not decide."""
+
+
 @lru_cache(maxsize=100_000)
 def _lean(word: str) -> float:
-    """How much more Spanish than English a word is (Zipf difference; 0 for a word of neither)."""
+    """How much more Spanish than English a word is (Zipf difference; 0 for a word of neither), capped
+    at `WORD_LEAN_CAP`. Cached: the same words recur in text after text."""
     from bot.text import word_zipf  # wordfreq's own figure, without tokenising a word it lacks
 
-    return word_zipf(word, "es") - word_zipf(word, "en")
+    return max(-WORD_LEAN_CAP, min(WORD_LEAN_CAP, word_zipf(word, "es") - word_zipf(word, "en")))
 
 
-def detect_language(text: str) -> str | None:
+def detect_language(text: str, normalized: str | None = None) -> str | None:
     """ "es" or "en" when a question's own words say which; None when it is too short to tell.
 
     Each word leans towards the language it is more common in ("cuántos" Spanish, "how" English);
-    names and figures lean nowhere. Inverted marks and ñ are Spanish.
+    names and figures lean nowhere. Inverted marks and ñ are Spanish. `normalized` is
+    `normalize(text)`, when the caller has it already.
     """
     from bot.text import normalize  # folding is shared with matching
 
@@ -326,15 +332,17 @@ def detect_language(text: str) -> str | None:
         # an accent on a word in lower case: a name ("Tocorón", "González") says nothing of the asker
         marks += 1.0 * sum(ch in "áéíóú" for w in text.split() if w[:1].islower() for ch in w.casefold())
     lean = marks
-    words = normalize(text).split()[:60]
-    for word in words:
+    grammar = 0  # Spanish function words English lacks, counted in the same pass
+    spanish_only = _spanish_only_function_words()
+    for word in (normalize(text) if normalized is None else normalized).split()[:60]:
         if len(word) > 1 and not word[0].isdigit():
-            lean += max(-1.5, min(1.5, _lean(word)))
+            lean += _lean(word)
+        if word in spanish_only:
+            grammar += 1
     if lean >= LANGUAGE_MARGIN:
         return "es"
     # "What date el gobierno announced los 99 releases?": a Spanish speaker borrowing English words
     # (code-switching rarely goes the other way) reads the answer best in Spanish
-    grammar = sum(w in _spanish_only_function_words() for w in words)
     if grammar >= CODE_SWITCH_WORDS or (grammar and marks):
         return "es"
     if lean <= -LANGUAGE_MARGIN:

@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypedDict, cast
+from typing import Literal, TypedDict, cast
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -236,6 +236,8 @@ _NAME_OF = re.compile(
     r"\b(?:what|which)(?: is| was)? the name of (?:the |that |this )?|^name (?:the )?"
     r"|\b(?:cual|que) es el nombre de(?: la| el)? |\bcomo se llama (?:la |el )?"
 )
+# Every alternative holds "name", "nombre" or "llama": `Lexicon._read` searches only a text holding one
+# (most hold none), so an alternative added here needs its word there too.
 
 # Idioms that carry no topic ("why were they held in the first place?").
 _FILLER = re.compile(
@@ -372,6 +374,25 @@ class Analysis:
     """Terms a question sets aside ("prisons *other than Tocorón*"): it asks about another value."""
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A text of the base (a phrasing, an answer, a fact, a source's name) as the index keeps it:
+    what `Lexicon.analyse` finds in it, without the signals only a question carries (`Lexicon.read`)."""
+
+    normalized: str
+    terms: tuple[str, ...]
+    """Content terms: canonical, stemmed, stop-words removed, in order."""
+    years: frozenset[str]
+    days: frozenset[str]
+    numbers: frozenset[str]
+    intent: Intent | None
+    """What a phrasing asks for; None when it does not say, or was not asked (`intent=False`)."""
+    counted: frozenset[str]
+    """What a "how many …" counts: every word up to the verb (`Analysis.counted_all`)."""
+    language: str | None = None
+    """The language a phrasing is written in (`detect_language`), when asked (`language=True`)."""
+
+
 class _Signals(TypedDict, total=False):
     """The Analysis fields only a question (or only a base text) fills."""
 
@@ -393,7 +414,9 @@ class Lexicon:
     def __init__(self) -> None:
         self.phrases: dict[tuple[str, ...], str] = {}
         """A phrase, as stems → its canonical term."""
-        self.max_phrase = 1
+        self._phrase_lengths: dict[str, int] = {}
+        """A phrase's first stem → the most stems of a phrase opening with it. Most words open no
+        phrase: `substitute` then looks up nothing for them."""
         self.vocabulary: set[str] = set()
         """Every surface word the base knows (before stemming), for typo repair."""
         self._choices: dict[tuple[int, int, str], list[str]] = {}
@@ -438,7 +461,7 @@ class Lexicon:
             key = tuple(_stems(term))
             if key:
                 self.phrases[key] = canonical
-                self.max_phrase = max(self.max_phrase, len(key))
+                self._phrase_lengths[key[0]] = max(self._phrase_lengths.get(key[0], 0), len(key))
                 self.vocabulary.update(canonical_dates(normalize(term)).split())
 
     def kind_of(self, term: str) -> str | None:
@@ -458,7 +481,7 @@ class Lexicon:
         verdicts read the same few texts for every claim."""
         hit = self._base_terms.get(text)
         if hit is None:
-            hit = self.analyse(text, intent=False).terms
+            hit = self.read(text, intent=False).terms
             if len(self._base_terms) < MAX_BASE_TEXTS:  # bounded: a base has a few thousand such texts
                 self._base_terms[text] = hit
         return hit
@@ -530,11 +553,14 @@ class Lexicon:
 
     def substitute(self, stems: list[str]) -> list[tuple[str, bool]]:
         """Replace known phrases by their canonical term, longest first; True marks a replaced term."""
+        if self._opens_no_phrase(stems):
+            return [(s, False) for s in stems]  # most texts: none to replace or rejoin
         out: list[tuple[str, bool]] = []
         stems = self._join_separated(stems)
         i = 0
         while i < len(stems):
-            for n in range(min(self.max_phrase, len(stems) - i), 0, -1):
+            longest = self._phrase_lengths.get(stems[i], 0)
+            for n in range(min(longest, len(stems) - i), 0, -1):
                 hit = self.phrases.get(tuple(stems[i : i + n]))
                 if hit is not None:
                     out.append((hit, True))
@@ -544,6 +570,10 @@ class Lexicon:
                 out.append((stems[i], False))
                 i += 1
         return out
+
+    def _opens_no_phrase(self, stems: list[str]) -> bool:
+        """No stem opens a known phrase: `substitute` would leave every stem as it is."""
+        return self._phrase_lengths.keys().isdisjoint(stems)
 
     def _join_separated(self, stems: list[str]) -> list[str]:
         """ "let 99 people go", "set them free": a verb and its particle with an object between them
@@ -565,22 +595,26 @@ class Lexicon:
         """Reduce a question (or, with no `known_terms`, a text of the base) to intent and terms.
 
         `intent=False` skips reading the question words, for base texts whose intent is not used.
+        A base text is read by `read`: the same terms, figures and intent.
         """
-        question = known_terms is not None
-        text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)  # "U.S." is "US"
-        norm, words, repaired = self._read(text, question=question)
-        cased = _unshouted(text) if question else text
-        capitalised = _capitalised_words(cased) if question else set()
-        acronyms = _acronyms(cased) if question else set()
-        # stop-words stay in while phrases are read ("let go", "behind bars"), then leave
-        stems = [stem(w) for w in words]
-        # "tell us how many died": a synonym that is also a function word ("us" → United States)
-        # is that synonym only when typed in capitals or after a determiner ("the us")
-        for i, w in enumerate(words):
-            if w in HOMOGRAPHS and (stems[i],) in self.phrases and not _names_something(words, i, text):
-                stems[i] = w + _LITERAL
-        stop_stems = {stem(w) for w in words if w in STOPWORDS} | {w + _LITERAL for w in words}
-        surface = dict(zip(stems, words, strict=True))
+        if known_terms is None:
+            r = self.read(text, intent=intent)
+            return Analysis(
+                r.normalized,
+                r.intent,
+                r.terms,
+                years=r.years,
+                days=r.days,
+                numbers=r.numbers,
+                counted_all=r.counted,
+            )
+        text = _undotted(text)
+        norm, words, repaired = self._read(normalize(text), question=True)
+        cased = _unshouted(text)
+        capitalised = _capitalised_words(cased)
+        acronyms = _acronyms(cased)
+        stems, stop_stems = self._stems(words, text)
+        surface = dict(zip(stems, words, strict=True))  # which word a term came from
         chatter: set[str] = set()
         common: set[str] = set()
         everyday: set[str] = set()
@@ -598,20 +632,21 @@ class Lexicon:
                 and surface.get(term) not in acronyms
             ):
                 continue  # "un" is Spanish for "a"; "UN" is the United Nations
-            if YEAR.match(term):
+            kind = _figure_kind(term) if term[:1].isdigit() or term.startswith(("date", "month")) else None
+            if kind == "year":
                 years.add(term)
-            elif _is_date_token(term) and len(term) == 8:
+            elif kind == "day":
                 days.add(term)
-            elif NUMBER.match(term):
+            elif kind == "number":
                 numbers.add(term)
             word = surface.get(term, "")
-            if known_terms is not None and not replaced and is_common(word) and word not in capitalised:
+            if not replaced and is_common(word) and word not in capitalised:
                 everyday.add(term)
-            if known_terms is not None and not replaced and word in CHATTER:
+            if not replaced and word in CHATTER:
                 # "lmao", "chamo": talk around the question, even where a phrasing of the base uses it
                 chatter.add(term)
                 continue
-            if known_terms is not None and term not in known_terms:
+            if term not in known_terms:
                 if word in REQUESTS:
                     chatter.add(term)  # "explain": a request, neutral
                     continue
@@ -625,7 +660,7 @@ class Lexicon:
             norm,
             detect_intent(norm) if intent else None,
             tuple(terms),
-            frozenset(t for t in terms if t in repaired_stems),
+            frozenset(t for t in terms if t in repaired_stems) if repaired_stems else frozenset(),
             frozenset(unknown),
             frozenset(years),
             frozenset(days),
@@ -634,26 +669,68 @@ class Lexicon:
             chatter=frozenset(chatter),
             common=frozenset(common),
             everyday=frozenset(everyday),
-            language=detect_language(text) if question else None,
-            **(
-                self._question_signals(norm)
-                if question
-                else {"counted_all": self._counted(norm, first_only=False)}
-            ),
+            language=detect_language(text),
+            **self._question_signals(norm),
         )
 
-    def _read(self, text: str, *, question: bool) -> tuple[str, list[str], set[int]]:
-        """Normalised text, its words with dates made tokens, and which words were typo-repaired.
+    def read(self, text: str, *, intent: bool = True, language: bool = False) -> Reading:
+        """A text of the base reduced to its terms and figures, and (`intent`) to what it asks for,
+        as `analyse` reduces it, and (`language`) to the language it is written in; its words become
+        known words, for typo repair. Nothing is built that only a question carries: the index reads
+        80,000 texts of a 10,000-entry base."""
+        undotted = _undotted(text)
+        folded = normalize(undotted)
+        norm, words, _ = self._read(folded, question=False)
+        stems, stop_stems = self._stems(words, undotted)
+        if self._opens_no_phrase(stems):  # most texts: each stem is its own term
+            kept = [s for s in stems if not (s in stop_stems or s in STOPWORDS)]
+        else:
+            pairs = self.substitute(stems)
+            kept = [t for t, replaced in pairs if replaced or not (t in stop_stems or t in STOPWORDS)]
+        terms = tuple(kept)
+        years, days, numbers = _figures(terms)
+        return Reading(
+            norm,
+            terms,
+            years,
+            days,
+            numbers,
+            detect_intent(norm) if intent else None,
+            self._counted(norm, first_only=False),
+            # its language from its words as written, dots and all: the same folded text without a dot
+            detect_language(text, folded if undotted == text else None) if language else None,
+        )
+
+    def _stems(self, words: list[str], text: str) -> tuple[list[str], set[str]]:
+        """The words' stems, and the stems of its function words: those stay while phrases are read
+        ("let go", "behind bars"), then leave.
+
+        "tell us how many died": a synonym that is also a function word ("us" → United States) is that
+        synonym only when typed in capitals or after a determiner ("the us"); else it is kept as
+        itself, and leaves with the other function words.
+        """
+        stems = [stem(w) for w in words]
+        stop_stems = {stem(w) for w in words if w in STOPWORDS}
+        if not HOMOGRAPHS.isdisjoint(words):
+            for i, w in enumerate(words):
+                if w in HOMOGRAPHS and (stems[i],) in self.phrases and not _names_something(words, i, text):
+                    stems[i] = w + _LITERAL
+                    stop_stems.add(stems[i])
+        return stems, stop_stems
+
+    def _read(self, norm: str, *, question: bool) -> tuple[str, list[str], set[int]]:
+        """The text read (`norm`, as `normalize` gives it), its words with dates made tokens, and
+        which words were typo-repaired.
 
         A question gets people's spellings and idioms undone and its typos repaired; a base text
         is written out in full, and its words become known words for that repair.
         """
-        norm = normalize(text)
         if question:
             norm = _FILLER.sub(" ", " ".join(CHAT_SPEAK.get(w, w) for w in norm.split()))
         # a phrasing of the base is read like a question: "Can you confirm how many…" asks how many
         norm = _POLITE.sub("", norm).strip() or norm
-        norm = _NAME_OF.sub("which ", norm)
+        if "name" in norm or "nombre" in norm or "llama" in norm:  # what `_NAME_OF` needs
+            norm = _NAME_OF.sub("which ", norm)
         dated = canonical_dates(norm)
         # after the dates: "december twenty fifth" is a day, "twenty people" a figure
         words = (figures_in_words(dated) if question else dated).split()
@@ -757,6 +834,18 @@ def _is_date_token(word: str) -> bool:
     return word.startswith(("date", "month")) and word[-2:].isdigit()
 
 
+def _figure_kind(term: str) -> Literal["year", "day", "number"] | None:
+    """What figure a term is: a year (`2024`), a day (`date0101`), a number (`87`), or none. Only a
+    term opening with a digit, "date" or "month" can be one: `analyse` asks for no other."""
+    if YEAR.match(term):
+        return "year"
+    if _is_date_token(term) and len(term) == 8:
+        return "day"
+    if NUMBER.match(term):
+        return "number"
+    return None
+
+
 def subset_counted(norm: str) -> str | None:
     """The noun of "how many of the dead were *fishermen*": the part counted, not the whole.
 
@@ -774,6 +863,37 @@ def subset_counted(norm: str) -> str | None:
 
 def _stems(text: str) -> list[str]:
     return [stem(w) for w in canonical_dates(normalize(text)).split()]
+
+
+_NONE: frozenset[str] = frozenset()
+"""The empty set of figures most texts have, shared."""
+
+
+def _figures(terms: Iterable[str]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The years, days and other numbers among a text's terms. Only a term opening with a digit,
+    "date" or "month" can be one: most terms are not looked at twice."""
+    years: set[str] = set()
+    days: set[str] = set()
+    numbers: set[str] = set()
+    for term in terms:
+        if term[:1].isdigit() or term.startswith(("date", "month")):
+            kind = _figure_kind(term)
+            if kind == "number":
+                numbers.add(term)
+            elif kind == "year":
+                years.add(term)
+            elif kind == "day":
+                days.add(term)
+    return (
+        frozenset(years) if years else _NONE,
+        frozenset(days) if days else _NONE,
+        frozenset(numbers) if numbers else _NONE,
+    )
+
+
+def _undotted(text: str) -> str:
+    """ "U.S." as "US": a dotted acronym is the acronym (most texts hold no dot to look for)."""
+    return _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text) if "." in text else text
 
 
 def _acceptable_repair(word: str, candidate: str, limit: int) -> bool:
