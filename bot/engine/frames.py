@@ -153,10 +153,12 @@ def _drop_reporter(text: str, names_something: NamesSomething) -> tuple[str, boo
     """ "a post says …", "someone posted that …", "dicen que …": who passes a claim on, when the base
     does not know them."""
     raw = text.split()
-    words = [normalize(w) for w in raw]
-    verbs = _report_verbs()
+    by_first = _report_verbs()
+    longest = max((len(v) for verbs in by_first.values() for v in verbs), default=1)
+    # only the opening words can hold a reporter and its verb: the rest is not normalised
+    words = [normalize(w) for w in raw[: MAX_REPORTER_WORDS + 2 + longest]]
     for i in range(min(len(words), MAX_REPORTER_WORDS + 2)):
-        for verb in verbs:
+        for verb in by_first.get(words[i], ()):
             n = len(verb)
             if tuple(words[i : i + n]) != verb:
                 continue
@@ -178,11 +180,16 @@ def _drop_marker(text: str) -> tuple[str, bool]:
     """ "según entiendo, …", "i was told …", "is it true that …": a claim marker opening the
     message (`claim_markers` in the language data) puts what follows up for checking."""
     raw = text.split()
-    words = [normalize(w) for w in raw]
     start = 0
-    while start < len(words) and words[start] in _OPENERS:
+    while start < len(raw) and normalize(raw[start]) in _OPENERS:
         start += 1
-    for marker in _markers():
+    if start >= len(raw):
+        return text, False
+    first = normalize(raw[start])
+    candidates = _markers().get(first, ())
+    longest = max((len(m) for m in candidates), default=0)
+    words = [""] * start + [first] + [normalize(w) for w in raw[start + 1 : start + longest]]
+    for marker in candidates:
         n = len(marker)
         if tuple(words[start : start + n]) == marker and len(raw) - start - n >= MIN_BODY_WORDS:
             return " ".join(raw[start + n :]).lstrip(",:;- "), True
@@ -190,9 +197,16 @@ def _drop_marker(text: str) -> tuple[str, bool]:
 
 
 @cache
-def _markers() -> tuple[tuple[str, ...], ...]:
-    markers = {tuple(normalize(m).split()) for m in merged_words("claim_markers")}
-    return tuple(sorted((m for m in markers if m), key=len, reverse=True))
+def _markers() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The claim markers by their first word, the longest first."""
+    markers = sorted(
+        {tuple(normalize(m).split()) for m in merged_words("claim_markers")}, key=len, reverse=True
+    )
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for marker in markers:
+        if marker:
+            by_first.setdefault(marker[0], []).append(marker)
+    return {first: tuple(ms) for first, ms in by_first.items()}
 
 
 def _is_reporter(reporter: list[str], that: bool, names_something: NamesSomething) -> bool:
@@ -206,10 +220,14 @@ def _is_reporter(reporter: list[str], that: bool, names_something: NamesSomethin
 
 
 @cache
-def _report_verbs() -> tuple[tuple[str, ...], ...]:
-    # longest first: "is saying" before "is"
-    verbs = {tuple(normalize(v).split()) for v in merged_words("report_verbs")}
-    return tuple(sorted(verbs, key=len, reverse=True))
+def _report_verbs() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The report verbs by their first word, the longest first ("is saying" before "is")."""
+    verbs = sorted({tuple(normalize(v).split()) for v in merged_words("report_verbs")}, key=len, reverse=True)
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for verb in verbs:
+        if verb:
+            by_first.setdefault(verb[0], []).append(verb)
+    return {first: tuple(vs) for first, vs in by_first.items()}
 
 
 def _asks(body: str) -> bool:
