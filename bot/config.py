@@ -50,6 +50,7 @@ from pydantic_settings.sources import PydanticBaseSettingsSource
 from pydantic_settings.sources.utils import parse_env_vars
 
 from bot.clustersettings import MAX_SHARD_ID, is_postgres, parse_database_url, parse_shard_ids
+from bot.paths import default_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -408,17 +409,6 @@ def variable_of(field: str) -> str:
 
 SETTINGS: Final = tuple(variable_of(name) for name in Settings.model_fields)
 """Every variable factbot reads (all documented in `.env.example`)."""
-
-
-def default_cache_dir() -> Path | None:
-    """`$XDG_CACHE_HOME/factbot`, else `~/.cache/factbot`; None when there is no home to put it in."""
-    root = os.environ.get("XDG_CACHE_HOME", "").strip()
-    if root:
-        return Path(root) / "factbot"
-    try:
-        return Path.home() / ".cache" / "factbot"
-    except (RuntimeError, KeyError):  # no HOME and no passwd entry (`env -i`, some containers)
-        return None
 
 
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("factbot_environ", default=None)

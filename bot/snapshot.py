@@ -55,6 +55,7 @@ from typing import Any, Final
 
 from bot.engine import Engine
 from bot.knowledge import DEFAULT_PATH, display_path, find_files, load_base
+from bot.paths import default_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +72,6 @@ OFF_VALUES: Final = frozenset({"off", "none", "no", "false", "0"})
 """What turns an optional setting off (FACTBOT_CACHE_DIR, FACTBOT_DB_PATH, FACTBOT_COOLDOWN)."""
 _LIBRARIES: Final = ("pydantic", "pydantic-core", "rapidfuzz", "snowballstemmer", "PyStemmer", "PyYAML")
 _PACKAGE: Final = Path(__file__).resolve().parent
-
-
-def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
-    """`$XDG_CACHE_HOME/factbot`, else `~/.cache/factbot`; None when there is no home to put it in."""
-    env = os.environ if environ is None else environ
-    root = env.get("XDG_CACHE_HOME", "").strip()
-    if root:
-        return Path(root) / "factbot"
-    try:
-        return Path.home() / ".cache" / "factbot"
-    except (RuntimeError, KeyError):  # no HOME and no passwd entry (`env -i`, some containers)
-        return None
 
 
 def cache_dir_from_env(environ: Mapping[str, str] | None = None) -> Path | None:

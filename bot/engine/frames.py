@@ -196,17 +196,20 @@ def _drop_marker(text: str) -> tuple[str, bool]:
     return text, False
 
 
-@cache
 def _markers() -> dict[str, tuple[tuple[str, ...], ...]]:
-    """The claim markers by their first word, the longest first."""
-    markers = sorted(
-        {tuple(normalize(m).split()) for m in merged_words("claim_markers")}, key=len, reverse=True
-    )
+    return _by_first_word("claim_markers")
+
+
+@cache
+def _by_first_word(field: str) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Every language's phrases of `field` as normalised words, by their first word, the longest
+    first ("is saying" before "is"): a message's opening word says which can follow."""
+    phrases = sorted({tuple(normalize(p).split()) for p in merged_words(field)}, key=len, reverse=True)
     by_first: dict[str, list[tuple[str, ...]]] = {}
-    for marker in markers:
-        if marker:
-            by_first.setdefault(marker[0], []).append(marker)
-    return {first: tuple(ms) for first, ms in by_first.items()}
+    for phrase in phrases:
+        if phrase:
+            by_first.setdefault(phrase[0], []).append(phrase)
+    return {first: tuple(group) for first, group in by_first.items()}
 
 
 def _is_reporter(reporter: list[str], that: bool, names_something: NamesSomething) -> bool:
@@ -219,15 +222,8 @@ def _is_reporter(reporter: list[str], that: bool, names_something: NamesSomethin
     )
 
 
-@cache
 def _report_verbs() -> dict[str, tuple[tuple[str, ...], ...]]:
-    """The report verbs by their first word, the longest first ("is saying" before "is")."""
-    verbs = sorted({tuple(normalize(v).split()) for v in merged_words("report_verbs")}, key=len, reverse=True)
-    by_first: dict[str, list[tuple[str, ...]]] = {}
-    for verb in verbs:
-        if verb:
-            by_first.setdefault(verb[0], []).append(verb)
-    return {first: tuple(vs) for first, vs in by_first.items()}
+    return _by_first_word("report_verbs")
 
 
 def _asks(body: str) -> bool:

@@ -178,6 +178,16 @@ def merged_words(field: str) -> frozenset[str]:
     return frozenset(w for data in all_languages() for w in getattr(data, field))
 
 
+def phrase_alternation(*fields: str) -> str:
+    """A regular-expression alternation of every language's phrases in `fields` (`claim_markers`,
+    `report_verbs`, …), as normalised text reads them, the longest first so that "is saying" is
+    tried before "is"."""
+    from bot.text import normalize
+
+    phrases = {re.escape(normalize(p)) for field in fields for p in merged_words(field)}
+    return "|".join(sorted(phrases, key=len, reverse=True))
+
+
 def merged_contrasts(extra: dict[str, list[list[str]]] | None = None) -> dict[str, list[list[str]]]:
     """Every language's contrast kinds, each value as its spellings, with a base's own kinds
     (`extra`) added. A value's first spelling names it across languages and files: values of the

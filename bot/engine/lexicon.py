@@ -16,7 +16,14 @@ from typing import Literal, TypedDict, cast
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from bot.engine.language import detect_language, is_common, merged_map, merged_words, sound_key
+from bot.engine.language import (
+    detect_language,
+    is_common,
+    merged_map,
+    merged_words,
+    phrase_alternation,
+    sound_key,
+)
 from bot.engine.places import PLACES
 from bot.knowledge.model import Intent
 from bot.text import normalize, stem
@@ -133,8 +140,7 @@ _CHECKING = re.compile(
 
 
 # "…, hasn't he?", "…, didn't it?": a statement put up for confirmation
-_MARKERS = sorted((re.escape(normalize(m)) for m in merged_words("claim_markers")), key=len, reverse=True)
-_CLAIM_MARKER = re.compile(rf"\b(?:{'|'.join(_MARKERS)})\b")
+_CLAIM_MARKER = re.compile(rf"\b(?:{phrase_alternation('claim_markers')})\b")
 """A phrase that puts a claim up for checking ("is it true that", "me dijeron"), from the language data."""
 TAG_QUESTION = re.compile(
     r"\b(?:is|was|were|are|did|does|do|has|have|had|can|will|would)n?t? "
@@ -205,8 +211,7 @@ _RELATIVE = re.compile(r"\b(?:before|after|prior to|instead of|antes de|despues 
 _WHO_HELD = re.compile(
     r"^(?:who|quien)\s+(?:was|is|were|ruled|governed|led|came|preceded|succeeded|held|ran|gobernaba|era|fue)\b"
 )
-_EXCLUDING_WORDS = sorted((re.escape(normalize(w)) for w in merged_words("excluding")), key=len, reverse=True)
-_EXCLUDING = re.compile(rf"\b(?:{'|'.join(_EXCLUDING_WORDS)})\s+((?:\w+\s*){{1,3}})")
+_EXCLUDING = re.compile(rf"\b(?:{phrase_alternation('excluding')})\s+((?:\w+\s*){{1,3}})")
 """What a question sets aside: the words after "other than", "besides", "además de" (language data)."""
 # "released in 2024" places the event in 2024; "the 2024 election" only names an election.
 _WHEN_YEAR = re.compile(r"\b(?:in|during|since|by|until|en|durante|desde|hasta)\s+((?:19|20)\d\d)\b")
@@ -622,9 +627,6 @@ class Lexicon:
         terms: list[str] = []
         unknown: set[str] = set()
         proper: set[str] = set()
-        years: set[str] = set()
-        days: set[str] = set()
-        numbers: set[str] = set()
         for term, replaced in self.substitute(stems):
             if (
                 not replaced
@@ -632,13 +634,6 @@ class Lexicon:
                 and surface.get(term) not in acronyms
             ):
                 continue  # "un" is Spanish for "a"; "UN" is the United Nations
-            kind = _figure_kind(term) if term[:1].isdigit() or term.startswith(("date", "month")) else None
-            if kind == "year":
-                years.add(term)
-            elif kind == "day":
-                days.add(term)
-            elif kind == "number":
-                numbers.add(term)
             word = surface.get(term, "")
             if not replaced and is_common(word) and word not in capitalised:
                 everyday.add(term)
@@ -662,9 +657,7 @@ class Lexicon:
             tuple(terms),
             frozenset(t for t in terms if t in repaired_stems) if repaired_stems else frozenset(),
             frozenset(unknown),
-            frozenset(years),
-            frozenset(days),
-            frozenset(numbers),
+            *_figures(terms),
             frozenset(proper),
             chatter=frozenset(chatter),
             common=frozenset(common),

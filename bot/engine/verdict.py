@@ -22,7 +22,7 @@ from typing import cast
 from bot.engine.answer import Verdict, VerdictKind
 from bot.engine.compose import fact_statement, fact_use, fact_value
 from bot.engine.index import Index, IndexedEntry
-from bot.engine.language import merged_map, merged_words
+from bot.engine.language import merged_map, merged_words, phrase_alternation
 from bot.engine.lexicon import (
     MONTHS,
     STOPWORDS,
@@ -98,8 +98,7 @@ def _denied(asserted: str, language: str) -> str:
 
 
 _UNIVERSAL = re.compile(rf"\b(?:{'|'.join(sorted(merged_words('universals')))})\b")
-_PARTIALS = sorted((re.escape(normalize(w)) for w in merged_words("partials")), key=len, reverse=True)
-_PARTIAL = re.compile(rf"\b(?:{'|'.join(_PARTIALS)})\b")
+_PARTIAL = re.compile(rf"\b(?:{phrase_alternation('partials')})\b")
 _DENIAL = re.compile(rf"\b(?:{'|'.join(sorted(merged_words('denials')))})\b")
 _CONFIRMING = re.compile(r"\b(?:or not|no|verdad|cierto|right)\s*$")
 """Besides a tag question, what asks for a confirmation at a claim's end ("…, ¿no?", "…, right")."""
@@ -621,12 +620,7 @@ _SAID_BY = re.compile(
 )
 SPEAKER_WORDS = 6
 """Words before a saying verb that may name who says it ("the mothers committee for the defense")."""
-_CREDIT_VERBS = sorted(
-    {re.escape(normalize(v)) for field in ("report_verbs", "credit_verbs") for v in merged_words(field)},
-    key=len,
-    reverse=True,
-)
-_SAYS = re.compile(rf"\b(?:{'|'.join(_CREDIT_VERBS)})\b")
+_SAYS = re.compile(rf"\b(?:{phrase_alternation('report_verbs', 'credit_verbs')})\b")
 """A verb crediting its subject with what follows (`report_verbs`, `credit_verbs` in the language data)."""
 
 
